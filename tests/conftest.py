@@ -1,0 +1,39 @@
+import os, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RLNB = shutil.which("rlnb", path=str(Path(sys.executable).parent)) or "rlnb"
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    "A clean working folder (runs/ and experiments/ go here) with QA_STEPS unset."
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("QA_STEPS", raising=False)
+    return tmp_path
+
+
+def cli(*args, env=None, cwd=None, check=None):
+    "Run the `rlnb` command; returns the CompletedProcess (text)."
+    e = {k: v for k, v in os.environ.items() if k != "QA_STEPS"}
+    e.update(env or {})
+    p = subprocess.run([RLNB, *args], capture_output=True, text=True, env=e, cwd=cwd, timeout=600)
+    if check is not None:
+        assert p.returncode == check, f"exit {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
+    return p
+
+
+def snapshot(folder: Path) -> dict:
+    "Every file under `folder` with its bytes: to show that nothing was changed."
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_user_error(p, *words):
+    "Exit status 2, one 'rlnb: error:' line naming `words`, no traceback."
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    errs = [l for l in p.stderr.splitlines() if l.startswith("rlnb: error:")]
+    assert len(errs) == 1, p.stderr
+    assert "Traceback" not in p.stderr
+    for w in words: assert w in errs[0], (w, errs[0])
+    return errs[0]

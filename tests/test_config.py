@@ -1,0 +1,115 @@
+import warnings
+import pytest
+import yaml
+from conftest import cli, assert_user_error, snapshot
+from rlnb.core import RlnbError
+from rlnb.config import (CONFIGS, CONFIG_DIR, ConfigDeprecationWarning, config_dict, config_keys, load_config,
+                         qa_steps, read_yaml, save_config)
+
+
+@pytest.mark.parametrize("algo", sorted(CONFIGS))
+def test_shipped_defaults_cover_every_key(algo):
+    keys = set(read_yaml(CONFIG_DIR / "runner.yaml")) | set(read_yaml(CONFIG_DIR / f"algo_{algo}.yaml"))
+    assert keys == set(config_keys(CONFIGS[algo]))
+    cfg = load_config(algo, env={})
+    assert all(s.startswith("default") for s in cfg.sources.values())
+
+
+def test_layers_later_wins(tmp_path):
+    f = tmp_path / "my.yaml"
+    f.write_text("seed: 3\nlr: 0.01\n")
+    cfg = load_config("demo", f, {"lr": "0.02"}, env={})
+    assert (cfg.seed, cfg.lr, cfg.hidden) == (3, 0.02, 64)
+    assert cfg.sources["seed"] == str(f) and cfg.sources["lr"] == "override"
+    assert cfg.sources["hidden"] == "default algo_demo.yaml" and cfg.sources["device"] == "default runner.yaml"
+
+
+def test_resolved_config_round_trips(tmp_path):
+    cfg = load_config("ppo", overrides={"gamma": 0.95, "epochs": 3}, env={})
+    text = save_config(cfg, tmp_path).read_text()
+    assert "gamma: 0.95  # override" in text
+    assert config_dict(load_config("ppo", tmp_path / "config.yaml", env={})) == config_dict(cfg)
+
+
+def test_unknown_key_names_itself_and_valid_keys():
+    with pytest.raises(RlnbError) as e: load_config("demo", overrides={"lrr": 0.1}, env={})
+    msg = str(e.value)
+    assert "'lrr'" in msg and "did you mean 'lr'" in msg and "total_timesteps" in msg
+
+
+@pytest.mark.parametrize("key,value,words", [
+    ("hidden", "big", ["'hidden'", "an int", "'big'"]),
+    ("lr", "fast", ["'lr'", "a float"]),
+    ("quiet", "maybe", ["'quiet'", "a bool"]),
+    ("hidden", True, ["'hidden'", "an int"]),
+    ("lr", -1.0, ["'lr'", "> 0", "-1.0"]),
+    ("num_envs", 0, ["'num_envs'", ">= 1"]),
+])
+def test_wrong_type_or_range(key, value, words):
+    with pytest.raises(RlnbError) as e: load_config("demo", overrides={key: value}, env={})
+    for w in words: assert w in str(e.value)
+
+
+def test_yaml_file_errors(tmp_path):
+    with pytest.raises(RlnbError, match="does not exist"): load_config("demo", tmp_path / "nope.yaml", env={})
+    bad = tmp_path / "bad.yaml"; bad.write_text("seed: [1, 2\nlr: 3\n")
+    with pytest.raises(RlnbError, match="not valid YAML at line"): load_config("demo", bad, env={})
+    lst = tmp_path / "list.yaml"; lst.write_text("- 1\n- 2\n")
+    with pytest.raises(RlnbError, match="must be a mapping"): load_config("demo", lst, env={})
+    other = tmp_path / "other.yaml"; other.write_text("algo: ppo\nseed: 1\n")
+    with pytest.raises(RlnbError, match="another algorithm"): load_config("demo", other, env={})
+
+
+def test_qa_steps_unset_set_invalid():
+    assert qa_steps({}) is None and qa_steps({"QA_STEPS": ""}) is None
+    iql, sac, ppo = (load_config(a, env={}) for a in ("iql", "sac", "ppo"))
+    assert (iql.grad_steps_IQL, sac.grad_steps_SAC, ppo.total_timesteps) == (1000, 100000, 10000000)
+    env = {"QA_STEPS": "37"}
+    iql, sac, ppo = (load_config(a, env=env) for a in ("iql", "sac", "ppo"))
+    assert (iql.grad_steps_IQL, sac.grad_steps_SAC, ppo.total_timesteps) == (37, 37, 37)
+    assert iql.sources["grad_steps_IQL"] == "QA_STEPS"
+    assert iql.gamma == load_config("iql", env={}).gamma  # only budgets change
+    for bad in ("abc", "0", "-5", "1.5", "5e3"):
+        with pytest.raises(RlnbError, match="QA_STEPS must be a positive integer"): load_config("iql", env={"QA_STEPS": bad})
+
+
+def test_qa_steps_beats_file_and_overrides(tmp_path):
+    f = tmp_path / "c.yaml"; f.write_text("grad_steps_IQL: 5000\n")
+    assert load_config("iql", f, {"grad_steps_IQL": 9}, env={"QA_STEPS": "12"}).grad_steps_IQL == 12
+
+
+def test_renamed_key_falls_back_with_warning(tmp_path):
+    f = tmp_path / "old.yaml"; f.write_text("grad_steps: 250\n")
+    with pytest.warns(ConfigDeprecationWarning, match="'grad_steps'.*'grad_steps_IQL'"):
+        cfg = load_config("iql", f, env={})
+    assert cfg.grad_steps_IQL == 250 and cfg.sources["grad_steps_IQL"] == f"{f} (as 'grad_steps')"
+    with pytest.warns(ConfigDeprecationWarning, match="ignored"):
+        cfg = load_config("iql", overrides={"grad_steps": 1, "grad_steps_IQL": 2}, env={})
+    assert cfg.grad_steps_IQL == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_config("iql", overrides={"grad_steps_IQL": 3}, env={})  # the new name warns nothing
+
+
+def test_cli_config_errors_write_nothing(work):
+    (work / "runs").mkdir(); (work / "runs" / "keep.txt").write_text("x")
+    before = snapshot(work)
+    assert_user_error(cli("train", "demo", "-s", "lrr=1"), "'lrr'", "valid keys")
+    assert_user_error(cli("train", "demo", "-s", "hidden=big"), "'hidden'", "an int")
+    assert_user_error(cli("train", "demo", "-c", "missing.yaml"), "missing.yaml", "does not exist")
+    (work / "bad.yaml").write_text("seed: [\n")
+    before = snapshot(work)
+    assert_user_error(cli("train", "demo", "-c", "bad.yaml"), "bad.yaml", "not valid YAML")
+    assert_user_error(cli("train", "iql", env={"QA_STEPS": "soon"}), "QA_STEPS", "positive integer")
+    assert_user_error(cli("train", "dmeo"), "unknown algorithm 'dmeo'", "did you mean 'demo'")
+    assert_user_error(cli("train", "demo", "-s", "novalue"), "key=value")
+    assert snapshot(work) == before
+
+
+def test_cli_config_shows_sources(work):
+    p = cli("config", "iql", "-s", "grad_steps=7", check=0)
+    assert "rlnb: warning:" in p.stderr and "grad_steps_IQL" in p.stderr
+    line = next(l for l in p.stdout.splitlines() if l.startswith("grad_steps_IQL"))
+    assert " 7 " in line and "override (as 'grad_steps')" in line
+    p = cli("config", "sac", env={"QA_STEPS": "11"}, check=0)
+    assert any(l.startswith("grad_steps_SAC") and "QA_STEPS" in l and " 11 " in l for l in p.stdout.splitlines())
