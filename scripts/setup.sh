@@ -42,7 +42,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing rlnb[dev] (editable) with pinned versions"
   $PIP install -e ".[dev]" 2>&1 | grep -v "is ignored" || true
   "$VENV/bin/python" -c "import rlnb" && echo "$want" > "$stamp"
-  "$VENV/bin/python" -m ipykernel install --user --name python3 >/dev/null 2>&1 || true
 fi
 export PATH="$VENV/bin:$PATH"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/runtime-$(id -u)}

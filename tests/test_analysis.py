@@ -1,0 +1,43 @@
+import json, shutil, subprocess, sys
+from pathlib import Path
+from conftest import ROOT
+
+NB = ROOT / "analysis" / "demo_seeds.ipynb"
+
+
+def papermill(out, *params, cwd, yaml=None):
+    args = [sys.executable, "-m", "papermill", str(NB), str(out), "-k", "python3", "--execution-timeout", "300"]
+    for k, v in params: args += ["-p", k, v]
+    if yaml: args += ["-y", yaml]
+    return subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_analysis_notebook_runs_under_papermill(tmp_path):
+    p = papermill(tmp_path / "out.ipynb", ("total_timesteps", "40960"), ("runs_dir", str(tmp_path / "runs")),
+                  ("log_file", str(tmp_path / "log.md")), cwd=tmp_path, yaml="seeds: [0, 1]")
+    assert p.returncode == 0, p.stderr[-3000:]
+    nb = json.loads((tmp_path / "out.ipynb").read_text())
+    assert any("injected-parameters" in c["metadata"].get("tags", []) for c in nb["cells"])
+    runs = sorted((tmp_path / "runs").iterdir())
+    assert len(runs) == 2 and all((r / "results.csv").exists() for r in runs)
+    assert "papermill" in (runs[0] / "config.yaml").read_text()  # the parameters' source is recorded
+    assert (tmp_path / "log.md").read_text().count("\n## ") == 2
+
+
+def test_bad_papermill_parameter_is_one_clear_sentence(tmp_path):
+    p = papermill(tmp_path / "out.ipynb", ("lr", "fast"), ("runs_dir", str(tmp_path / "runs")), cwd=tmp_path)
+    assert p.returncode != 0
+    assert "config key 'lr' must be a float (got 'fast' from papermill)" in p.stderr + p.stdout
+    assert not (tmp_path / "runs").exists()
+    p = papermill(tmp_path / "out.ipynb", ("seeds", "[0, 1]"), cwd=tmp_path)
+    assert p.returncode != 0 and "seeds must be a list of ints" in p.stderr + p.stdout
+
+
+def test_nbdev_clean_keeps_the_parameters_tag(tmp_path):
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    (tmp_path / "nbs").mkdir()
+    shutil.copy(NB, tmp_path / "nbs" / "a.ipynb")
+    clean = Path(sys.executable).parent / "nbdev-clean"
+    subprocess.run([str(clean)], cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    nb = json.loads((tmp_path / "nbs" / "a.ipynb").read_text())
+    assert ["parameters"] in [c["metadata"].get("tags") for c in nb["cells"]]
