@@ -34,7 +34,7 @@ fi
 PIP="$VENV/bin/python -m pip -q --disable-pip-version-check"
 if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   say "installing torch==2.13.0"
-  $PIP install torch==2.13.0
+  $PIP install torch==2.13.0 2>&1 | grep -v "is ignored" || true
 fi
 stamp=$VENV/.rlnb-installed
 want=$(cat pyproject.toml | sha256sum | cut -c1-16)
