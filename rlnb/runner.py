@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 from tqdm.auto import tqdm
 from .core import RlnbError, rng_state, set_rng_state
-from .config import budgets, config_dict
+from .config import config_dict
 from .checkpoint import save_checkpoint, copy_checkpoint
 from .logger import MetricLogger
 
