@@ -77,5 +77,5 @@ def test_dense_reward_in_unit_interval():
 
 
 def test_bad_input():
-    with pytest.raises(RlnbError, match="num_envs must be at least 1"): PickLite(0)
+    with pytest.raises(RlnbError, match="num_envs must be an integer of at least 1"): PickLite(0)
     with pytest.raises(RlnbError, match="reward must be 'sparse' or 'dense'"): PickLite(1, reward="shaped")

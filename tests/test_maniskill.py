@@ -1,0 +1,72 @@
+"ManiSkill 3 on CPU (physx_cpu, one env per worker process) behind the batched protocol."
+import numpy as np
+import pytest
+import torch
+from conftest import assert_user_error, cli, snapshot
+from rlnb.maniskill import ManiSkillEnv
+
+
+def close(a, b):
+    "Replays agree to float32 precision: |a - b| <= 1e-5 + 1e-5 |b|."
+    return torch.allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def env():
+    e = ManiSkillEnv("PickCube-v1", num_envs=2, device="cpu", seed=0)
+    yield e
+    e.close()
+
+
+def test_runs_a_few_hundred_steps_with_protocol_semantics(env):
+    assert (env.obs_dim, env.act_dim, env.max_steps) == (42, 7, 50)
+    obs, _ = env.reset(seed=0)
+    g = torch.Generator().manual_seed(0)
+    ends = 0
+    for t in range(1, 151):
+        obs, r, te, tr, info = env.step(torch.rand(2, 7, generator=g) * 2 - 1)
+        assert obs.shape == (2, 42) and r.shape == (2,) and obs.dtype == torch.float32
+        if info["done"].any():
+            ends += int(info["done"].sum())
+            assert (info["episode"]["length"][info["done"]] <= 50).all()
+            assert not torch.equal(info["final_obs"][info["done"]], obs[info["done"]])
+        if t % 50 == 0 and not te.any(): assert tr.all()  # random actions do not solve PickCube
+    assert ends == 6
+    assert env.seeds.tolist() == [6, 7]  # env i's episodes: i, i + 2, i + 4, ...
+
+
+def test_restore_and_replay_exact(env):
+    env.reset(seed=3)
+    acts = torch.rand(75, 2, 7, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    for a in acts[:15]: env.step(a)
+    snap = env.snapshot()
+    first = [env.step(a) for a in acts[15:]]  # 60 steps: crosses the time limit and an auto-reset
+    env.restore(snap)
+    again = [env.step(a) for a in acts[15:]]
+    for x, y in zip(first, again):
+        assert torch.equal(x[0], y[0]) and torch.equal(x[1], y[1])
+        assert torch.equal(x[3], y[3]) and torch.equal(x[4]["done"], y[4]["done"])
+    err = max((x[0] - y[0]).abs().max().item() for x, y in zip(first, again))
+    print(f"max |replay - original| over 60 steps: {err:.2e}")
+
+
+def test_copy_one_state_into_k_envs(env):
+    env.reset(seed=5)
+    for a in torch.rand(8, 2, 7, generator=torch.Generator().manual_seed(2)) * 2 - 1: env.step(a)
+    snap = env.snapshot()
+    env.restore(snap, env_ids=[1], src_ids=[0])
+    assert torch.equal(env.obs()[0], env.obs()[1]) and env.t[1] == env.t[0]
+    for a in torch.rand(10, 1, 7, generator=torch.Generator().manual_seed(3)) * 2 - 1:
+        o = env.step(a.expand(2, 7))[0]
+        assert close(o[0], o[1])
+
+
+def test_bad_input_through_the_cli(work):
+    before = snapshot(work)
+    assert_user_error(cli("record", "PickCub-v1", "out"), "unknown environment id", "PickCube-v1")
+    assert_user_error(cli("record", "PickCube-v1", "out", "--control-mode", "pd_bogus"), "no control mode", "pd_ee_delta_pose")
+    assert_user_error(cli("record", "PickCube-v1", "out", "--num-envs", "0"), "num_envs must be an integer of at least 1")
+    assert_user_error(cli("record", "PickCube-v1", "out", "-n", "1", env={"VK_ICD_FILENAMES": "/nonexistent.json"}),
+                      "Vulkan", "scripts/setup.sh")
+    assert snapshot(work) == before
+
