@@ -41,3 +41,13 @@ def test_evaluate_stochastic_policy_option():
         return scripted_action(obs) if deterministic else torch.rand(len(obs), 4) * 2 - 1
     assert evaluate("PickLite-v0", policy, seeds=range(20), device="cpu").success_once.all()
     assert not evaluate("PickLite-v0", policy, seeds=range(20), deterministic=False, device="cpu").success_once.all()
+
+
+def test_envs_command_lists_every_kind():
+    from conftest import cli
+    p = cli("envs", check=0)
+    lines = dict(l.split(":", 1) for l in p.stdout.splitlines())
+    assert "PickLite-v0" in lines["builtin (1)"]
+    ms = next(v for k, v in lines.items() if k.startswith("maniskill"))
+    gym_ = next(v for k, v in lines.items() if k.startswith("gymnasium"))
+    assert "PickCube-v1" in ms and "LiftPegUpright-v1" in ms and "Pendulum-v1" in gym_ and "PickCube-v1" not in gym_
