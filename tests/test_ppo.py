@@ -120,3 +120,32 @@ def test_evaluate_and_finetune_commands(work):
     assert_user_error(cli("finetune", "runs/pre", "--target", "1.4", *args), "target success must be in [0, 1]")
     assert_user_error(cli("evaluate", "runs/pre/nothing.pt"), "nothing.pt")
     assert snapshot(work) == before
+
+
+def test_main_job_end_to_end_at_qa_size(work):
+    "rlnb main with QA_STEPS: pretraining with a ladder, a picked rung, fine-tuning, summary table, plot, TensorBoard, log entries."
+    p = cli("main", env={"QA_STEPS": "76800"}, check=0)
+    assert "fine-tuned (GAE-PPO)" in p.stdout
+    runs = work / "runs"
+    summary = next(runs.glob("main-*"))
+    for f in ("results.md", "results.csv", "curve.png"): assert (summary / f).stat().st_size > 0, f
+    import pandas as pd
+    t = pd.read_csv(summary / "results.csv")
+    assert t.phase.tolist()[0].startswith("pretrained") and t.success.between(0, 1).all()
+    ppo_runs = sorted(runs.glob("ppo-*"))
+    assert len(ppo_runs) == 2 and all(list((r / "tb").iterdir()) for r in ppo_runs)
+    assert len(list((ppo_runs[0] / "ladder").glob("ckpt_*.pt"))) == 3  # 76,800 steps / 25,600 per rung
+    log = (work / "experiments" / "log.md").read_text()
+    assert log.count("main job") >= 3 and summary.name in log
+
+
+def test_checkpoint_for_other_sizes_is_refused(work):
+    from rlnb.checkpoint import load_checkpoint, save_checkpoint
+    args = sum((["-s", f"{k}={v}"] for k, v in (SMALL | {"epochs": 1}).items()), [])
+    cli("pretrain", *args, "-s", "name=pre", check=0)
+    ck = next((work / "runs" / "pre" / "ladder").glob("ckpt_*.pt"))
+    st = load_checkpoint(ck); st["obs_dim"] = 42
+    save_checkpoint(work / "other.pt", st)
+    before = snapshot(work)
+    assert_user_error(cli("finetune", "other.pt", *args), "observations of size 42", "PickLite-v0 has 17")
+    assert snapshot(work) == before
