@@ -63,7 +63,7 @@ def test_yaml_file_errors(tmp_path):
 def test_qa_steps_unset_set_invalid():
     assert qa_steps({}) is None and qa_steps({"QA_STEPS": ""}) is None
     iql, sac, ppo = (load_config(a, env={}) for a in ("iql", "sac", "ppo"))
-    assert (iql.grad_steps_IQL, sac.grad_steps_SAC, ppo.total_timesteps) == (1000, 100000, 10000000)
+    assert (iql.grad_steps_IQL, sac.grad_steps_SAC, ppo.total_timesteps) == (10000, 100000, 10000000)
     env = {"QA_STEPS": "37"}
     iql, sac, ppo = (load_config(a, env=env) for a in ("iql", "sac", "ppo"))
     assert (iql.grad_steps_IQL, sac.grad_steps_SAC, ppo.total_timesteps) == (37, 37, 37)
