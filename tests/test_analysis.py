@@ -41,3 +41,22 @@ def test_nbdev_clean_keeps_the_parameters_tag(tmp_path):
     subprocess.run([str(clean)], cwd=tmp_path, check=True, capture_output=True, timeout=120)
     nb = json.loads((tmp_path / "nbs" / "a.ipynb").read_text())
     assert ["parameters"] in [c["metadata"].get("tags") for c in nb["cells"]]
+
+
+def test_comparison_notebook_runs_under_papermill(tmp_path):
+    nb = ROOT / "analysis" / "compare_methods.ipynb"
+    args = [sys.executable, "-m", "papermill", str(nb), str(tmp_path / "out.ipynb"), "-k", "python3", "--execution-timeout", "600",
+            "-y", "seeds: [0]", "-p", "budget", "5000", "-p", "mc_samples", "2", "-p", "pretrain_steps", "51200",
+            "-p", "critic_steps", "5000", "-p", "iql_steps", "200", "-p", "runs_dir", str(tmp_path / "runs"),
+            "-p", "log_file", str(tmp_path / "log.md")]
+    p = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    assert p.returncode == 0, p.stderr[-3000:]
+    out = next((tmp_path / "runs").glob("compare-*"))
+    import pandas as pd
+    t = pd.read_csv(out / "table.csv")
+    assert len(t) == 5 and (t.seeds == 1).all() and t.final_mean.between(0, 1).all()
+    assert (out / "curve.png").stat().st_size > 0
+    assert "papermill" in (tmp_path / "log.md").read_text()
+    bad = subprocess.run(args[:9] + ["-y", "budget: -3", "-p", "runs_dir", str(tmp_path / "r2")], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=300)
+    assert bad.returncode != 0 and "budget must be a positive int" in bad.stderr + bad.stdout and not (tmp_path / "r2").exists()

@@ -124,8 +124,8 @@ def test_evaluate_and_finetune_commands(work):
 
 def test_main_job_end_to_end_at_qa_size(work):
     "rlnb main with QA_STEPS: pretraining with a ladder, a picked rung, fine-tuning, summary table, plot, TensorBoard, log entries."
-    p = cli("main", env={"QA_STEPS": "76800"}, check=0)
-    assert "fine-tuned (GAE-PPO)" in p.stdout
+    p = cli("main", "--seeds", "0", env={"QA_STEPS": "5000"}, check=0)
+    assert "fine-tuned (GAE-PPO)" in p.stdout and "IQL-AWR (offline)" in p.stdout
     runs = work / "runs"
     summary = next(runs.glob("main-*"))
     for f in ("results.md", "results.csv", "curve.png"): assert (summary / f).stat().st_size > 0, f
@@ -134,9 +134,14 @@ def test_main_job_end_to_end_at_qa_size(work):
     assert t.phase.tolist()[0].startswith("pretrained") and t.success.between(0, 1).all()
     ppo_runs = sorted(runs.glob("ppo-*"))
     assert len(ppo_runs) == 2 and all(list((r / "tb").iterdir()) for r in ppo_runs)
-    assert len(list((ppo_runs[0] / "ladder").glob("ckpt_*.pt"))) == 3  # 76,800 steps / 25,600 per rung
+    assert len(list((ppo_runs[0] / "ladder").glob("ckpt_*.pt"))) == 1  # QA: one 25,600-step iteration, one rung
+    comp = pd.read_csv(summary / "comparison" / "table.csv")
+    assert len(comp) == 5 and comp.seeds.eq(1).all() and comp.final_mean.between(0, 1).all()
+    assert (summary / "comparison" / "curve.png").stat().st_size > 0
+    assert "Method comparison" in (summary / "results.md").read_text()
     log = (work / "experiments" / "log.md").read_text()
-    assert log.count("main job") >= 3 and summary.name in log
+    assert log.count("main job") >= 3 and summary.name in log and log.count("comparison:") >= 6
+    assert_user_error(cli("main", "--seeds", "a,b"), "--seeds takes comma-separated integers")
 
 
 def test_checkpoint_for_other_sizes_is_refused(work):
