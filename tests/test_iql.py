@@ -68,3 +68,14 @@ def test_bad_datasets(work, dataset):
     assert_user_error(cli("train", "iql", "-s", "dataset=norew.h5", *base), "no rewards")
     assert_user_error(cli("train", "iql", "-s", "dataset=other.h5", *base), "not from this task")
     assert snapshot(work) == before
+
+
+def test_iql_with_gae_extraction_and_exact_resume(work, dataset):
+    args = ["-s", f"dataset={dataset}", "-s", "grad_steps_IQL=300", "-s", "hidden=32", "-s", "eval_episodes=8", "-s", "quiet=true",
+            "-s", "cycles=1", "-s", "extraction=gae", "-s", "gae_every=50"]
+    cli("train", "iql", *args, "-s", "name=a", check=0)
+    cli("resume", "runs/a", "-s", "grad_steps_IQL=500", check=0)
+    cli("train", "iql", *args[:-0 or None], "-s", "grad_steps_IQL=500", "-s", "name=b", check=0)
+    import pandas as pd
+    ta, tb = (pd.read_csv(work / "runs" / n / "results.csv").drop(columns=["time_s"]) for n in "ab")
+    assert len(ta) == 5 and ta.equals(tb) and ta.pi_loss.notna().all()

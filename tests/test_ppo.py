@@ -154,3 +154,22 @@ def test_checkpoint_for_other_sizes_is_refused(work):
     before = snapshot(work)
     assert_user_error(cli("finetune", "other.pt", *args), "observations of size 42", "PickLite-v0 has 17")
     assert snapshot(work) == before
+
+
+def test_critic_from_another_checkpoint(work):
+    args = sum((["-s", f"{k}={v}"] for k, v in (SMALL | {"epochs": 1}).items()), [])
+    cli("pretrain", *args, "-s", "name=a", check=0)
+    cli("train", "ppo", *args, "-s", "name=b", "-s", "seed=7", check=0)
+    a, b = work / "runs" / "a" / "latest.pt", work / "runs" / "b" / "latest.pt"
+    cfg = load_config("ppo", overrides=SMALL | dict(pretrained=str(a), critic_from=str(b)), env={})
+    algo = PPO(cfg)
+    from rlnb.checkpoint import load_checkpoint
+    sb, sa = load_checkpoint(b)["algo_state"]["agent"], load_checkpoint(a)["algo_state"]["agent"]
+    own = algo.agent.state_dict()
+    assert all(torch.equal(own[k], sb[k]) for k in own if k.startswith("critic."))
+    assert all(torch.equal(own[k], sa[k]) for k in own if k.startswith("actor."))
+    algo.close()
+    before = snapshot(work)
+    assert_user_error(cli("train", "ppo", *args, "-s", f"critic_from={b}", "-s", "hidden=16"), "other network sizes")
+    assert_user_error(cli("train", "ppo", *args, "-s", "freeze_actor=true", "-s", "freeze_critic=true"), "leave nothing to train")
+    assert snapshot(work) == before
