@@ -9,7 +9,7 @@ same random policy. Both count every env step the simulator takes.
 import argparse, time
 import torch
 from rlnb.envs import PickLite
-from rlnb.mc import rerollout_returns, rollout
+from rlnb.mc import rerollouts, rollout
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--envs", type=int, default=4096); ap.add_argument("--device", default="cpu")
@@ -29,8 +29,7 @@ rep = PickLite(M, device=a.device, seed=1)
 
 best_r = best_p = float("inf")
 for _ in range(a.repeats):
-    t = time.perf_counter(); rerollout_returns(rep, bank, src, first, policy, gamma=0.8); dt = time.perf_counter() - t
-    steps = rerollout_returns.last_steps
+    t = time.perf_counter(); steps = rerollouts(rep, bank, src, first, policy, gamma=0.8)["steps"]; dt = time.perf_counter() - t
     best_r = min(best_r, dt / steps)
     env = PickLite(M, device=a.device, seed=2)
     obs = env.obs()

@@ -43,7 +43,7 @@ def awr_update(agent: ActorCritic, opt, obs, act, weights, *, update_epochs: int
             total += loss.detach(); steps += 1
     return {"awr_loss": total / max(steps, 1), "mb_steps": torch.tensor(float(steps))}
 
-# %% ../nbs/22_awr.ipynb #bf72900a
+# %% ../nbs/22_awr.ipynb #bb8fde5d
 def _policy_from(path, cfg, what: str, env) -> ActorCritic:
     "A frozen policy from a checkpoint, checked against this run's task."
     pre = read_policy(path)
@@ -96,10 +96,9 @@ class AWR(PolicyAlgo):
         ro = rollout(self.env, policy.act, cfg.num_steps)
         self.obs = self.env.obs()
         obs, act = ro["obs"].flatten(0, 1), ro["actions"].flatten(0, 1)
-        A, Q, V = mc_advantages(self.replica, ro["bank"], act, self._continuation(), cfg.mc_samples, cfg.gamma,
-                                cfg.deterministic_continuation)
-        from rlnb.mc import rerollout_returns
-        self.mc_steps += rerollout_returns.last_steps
+        A, Q, V, steps = mc_advantages(self.replica, ro["bank"], act, self._continuation(), cfg.mc_samples, cfg.gamma,
+                                       cfg.deterministic_continuation)
+        self.mc_steps += steps
         self.data = {"obs": obs, "act": act, "adv": A}
         d = ro["done"]
         n = d.sum()

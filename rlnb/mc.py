@@ -11,9 +11,9 @@ from .core import RlnbError
 from .data import act
 
 # %% auto #0
-__all__ = ['cat_snapshots', 'rerollout_returns', 'mc_advantages', 'rollout']
+__all__ = ['cat_snapshots', 'rerollouts', 'mc_advantages', 'rollout']
 
-# %% ../nbs/21_mc.ipynb #6722137a
+# %% ../nbs/21_mc.ipynb #dbd5fea6
 def cat_snapshots(snaps: list[dict]) -> dict:
     "Stack snapshots of the same env (e.g. one per rollout step) into one bank: row t·N + i is env i at step t."
     out = {}
@@ -29,48 +29,61 @@ def _snapshot(env) -> dict:
     return env.snapshot(settle=False) if isinstance(env, ManiSkillEnv) else env.snapshot()
 
 @torch.no_grad()
-def rerollout_returns(env, bank: dict, src, first_actions, policy, gamma: float, deterministic: bool = False):
-    "Discounted returns of replicas started from bank rows `src`; `first_actions` rows that are NaN are drawn from `policy`."
+def rerollouts(env, bank: dict, src, first_actions, policy, gamma: float, deterministic: bool = False,
+               record: bool = False) -> dict:
+    """Replicas started from bank rows `src` (first action from `first_actions`, or drawn from `policy` where a row
+    is NaN), each followed to its episode's end: `returns` (R,), `steps` (env steps spent) and, with `record`, the
+    trajectories: `obs`, `next_obs` (R, T, D), `rewards`, `terminated`, `alive` (R, T); `alive` is False from the
+    step after the replica's episode ended."""
     src = torch.as_tensor(src).reshape(-1)
-    R, M = len(src), env.n
-    out = torch.zeros(R, device=env.device)
+    R, M, T, dev = len(src), env.n, env.max_steps, env.device
+    out = {"returns": torch.zeros(R, device=dev)}
+    if record:
+        out |= {k: torch.zeros(R, T, env.obs_dim, device=dev) for k in ("obs", "next_obs")}
+        out |= {k: torch.zeros(R, T, dtype=dt, device=dev) for k, dt in
+                (("rewards", torch.float32), ("terminated", torch.bool), ("alive", torch.bool))}
     saved = _snapshot(env)
     steps = 0
     for c in range(0, R, M):
         ids = src[c:c + M]; m = len(ids)
         pad = torch.cat([ids, ids[-1:].expand(M - m)]) if m < M else ids
         env.restore(bank, env_ids=torch.arange(M), src_ids=pad)
-        fa = first_actions[c:c + M].to(env.device)
+        fa = first_actions[c:c + M].to(dev)
         if m < M: fa = torch.cat([fa, fa[-1:].expand(M - m, -1)])
         obs = env.obs()
         a = act(policy, obs, deterministic)
         a = torch.where(torch.isnan(fa), a, fa)
-        G = torch.zeros(M, device=env.device); disc = torch.ones(M, device=env.device)
-        alive = torch.ones(M, dtype=torch.bool, device=env.device)
-        for _ in range(env.max_steps):
-            obs, r, te, tr, info = env.step(a)
+        G = torch.zeros(M, device=dev); disc = torch.ones(M, device=dev)
+        alive = torch.ones(M, dtype=torch.bool, device=dev)
+        for t in range(T):
+            nobs, r, te, tr, info = env.step(a)
             steps += M
+            if record:
+                for k, v in (("obs", obs), ("next_obs", info["final_obs"]), ("rewards", r), ("terminated", te), ("alive", alive)):
+                    out[k][c:c + m, t] = v[:m]
             G += disc * r * alive
             disc *= gamma
             alive &= ~info["done"]
             if not alive.any(): break
+            obs = nobs
             a = act(policy, obs, deterministic)
-        out[c:c + m] = G[:m]
+        out["returns"][c:c + m] = G[:m]
     env.restore(saved)
-    rerollout_returns.last_steps = steps
+    out["steps"] = steps
     return out
 
 def mc_advantages(env, bank: dict, actions: torch.Tensor, policy, k: int, gamma: float, deterministic: bool = False):
-    "MC-k estimates for every row of `bank` with its action `actions[row]`: A, Q̂, V̂ (each of length rows)."
+    "MC-k estimates for every row of `bank` with its action `actions[row]`: A, Q̂, V̂ (each of length rows) and the env steps spent."
     if not isinstance(k, int) or k < 1: raise RlnbError(f"k (mc_samples) must be an integer of at least 1 (got {k!r})")
     S = len(actions)
     rows = torch.arange(S).repeat_interleave(2 * k)                      # state s: k Q replicas, then k V replicas
     is_q = (torch.arange(2 * k) < k).repeat(S)
     first = torch.full((S * 2 * k, actions.shape[1]), float("nan"), device=actions.device)
     first[is_q] = actions.repeat_interleave(k, 0)
-    G = rerollout_returns(env, bank, rows, first, policy, gamma, deterministic).view(S, 2, k)
+    ro = rerollouts(env, bank, rows, first, policy, gamma, deterministic)
+    G = ro["returns"].view(S, 2, k)
     q, v = G[:, 0].mean(1), G[:, 1].mean(1)
-    return q - v, q, v
+    return q - v, q, v, ro["steps"]
 
 # %% ../nbs/21_mc.ipynb #ac5526ef
 @torch.no_grad()

@@ -20,10 +20,10 @@ def test_known_q_and_v_with_a_stochastic_continuation():
     a_star = torch.tensor([[0.8, 0.0, 0.0, 1.0]])  # moves 4 cm: onto the goal, gripper closed
     rand = lambda o: torch.rand(len(o), 4, generator=g) * 2 - 1
     g = torch.Generator().manual_seed(0)
-    A, Q, V = mc_advantages(PickLite(256, device="cpu"), bank, a_star, rand, k=64, gamma=0.8)
+    A, Q, V, _ = mc_advantages(PickLite(256, device="cpu"), bank, a_star, rand, k=64, gamma=0.8)
     assert Q.item() == 1.0
     g.manual_seed(1)
-    _, _, V_big = mc_advantages(PickLite(4096, device="cpu"), bank, a_star, rand, k=4096, gamma=0.8)
+    _, _, V_big, _ = mc_advantages(PickLite(4096, device="cpu"), bank, a_star, rand, k=4096, gamma=0.8)
     assert abs(V.item() - V_big.item()) < 0.05 and 0 < V_big.item() < 1 and A.item() > 0
 
 
@@ -31,7 +31,7 @@ def test_deterministic_case_matches_independent_replays_exactly():
     env = PickLite(4, device="cpu", seed=1)
     ro = rollout(env, lambda o: torch.rand(len(o), 4) * 2 - 1, T=5)
     acts, obs = ro["actions"].flatten(0, 1), ro["obs"].flatten(0, 1)
-    A, Q, V = mc_advantages(PickLite(7, device="cpu"), ro["bank"], acts, scripted_action, k=2, gamma=0.8, deterministic=True)
+    A, Q, V, _ = mc_advantages(PickLite(7, device="cpu"), ro["bank"], acts, scripted_action, k=2, gamma=0.8, deterministic=True)
 
     def replay(row, a):
         e = PickLite(1, device="cpu"); e.restore(ro["bank"], env_ids=[0], src_ids=[row])
@@ -67,5 +67,5 @@ def test_short_maniskill_cpu_rerollout():
         env.reset(seed=0)
         for _ in range(40): env.step(torch.zeros(2, 7))  # 10 steps before the time limit
         ro = rollout(env, lambda o: torch.rand(len(o), 7) * 2 - 1, T=2)
-        A, Q, V = mc_advantages(env, ro["bank"], ro["actions"].flatten(0, 1), lambda o: torch.rand(len(o), 7) * 2 - 1, k=1, gamma=0.8)
+        A, Q, V, _ = mc_advantages(env, ro["bank"], ro["actions"].flatten(0, 1), lambda o: torch.rand(len(o), 7) * 2 - 1, k=1, gamma=0.8)
         assert A.shape == (4,) and torch.isfinite(A).all() and (Q > 0).all()
