@@ -26,8 +26,9 @@ import rlnb.iql  # registers IQL
 from .ppo import read_policy
 
 # %% auto #0
-__all__ = ['RESUMABLE', 'Run', 'plot_curve', 'train', 'resume', 'show_config', 'pretrain', 'finetune', 'evaluate_policy',
-           'main_job', 'record_dataset', 'dataset_info', 'list_envs']
+__all__ = ['RESUMABLE', 'ANALYSIS_DIR', 'Run', 'plot_curve', 'train', 'resume', 'show_config', 'pretrain', 'finetune',
+           'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info', 'list_envs', 'check_params', 'fresh_dir',
+           'analyses', 'analyze']
 
 # %% ../nbs/90_api.ipynb #177e7812
 @dataclass
@@ -277,3 +278,70 @@ def list_envs() -> dict[str, list[str]]:
     from rlnb.maniskill import maniskill_ids
     ms = maniskill_ids()
     return {"builtin": sorted(BUILTIN), "maniskill": sorted(ms), "gymnasium": sorted(k for k in gym.registry if k not in ms)}
+
+# %% ../nbs/90_api.ipynb #8b3191c0
+ANALYSIS_DIR = Path(rlnb.__file__).parent.parent / "analysis"  # the notebooks of a source checkout
+
+_KINDS = {"int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", "8"),
+          "float": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number", "0.8"),
+          "str": (lambda v: isinstance(v, str), "a string", "PickLite-v0"),
+          "bool": (lambda v: isinstance(v, bool), "true or false", "true"),
+          "list[int]": (lambda v: isinstance(v, list) and bool(v) and all(isinstance(x, int) and not isinstance(x, bool) for x in v),
+                        "a non-empty list of integers", "[0, 1]"),
+          "list[str]": (lambda v: isinstance(v, list) and bool(v) and all(isinstance(x, str) for x in v), "a non-empty list of strings", "[mc1, gae]")}
+
+def check_params(values: dict, kinds: dict):
+    "Check notebook parameters against their kinds ('int', 'float', 'str', 'bool', 'list[int]', 'list[str]'; suffix '|None' allows None)."
+    for name, kind in kinds.items():
+        v, base = values[name], kind.removesuffix("|None")
+        ok, what, example = _KINDS[base]
+        if (v is None and kind.endswith("|None")) or ok(v): continue
+        flag = f"-y '{name}: {example}'" if base.startswith("list") else f"-p {name} {example}"
+        raise RlnbError(f"parameter {name} must be {what}{' or None' if kind.endswith('|None') else ''} (got {v!r}); "
+                        f"e.g. papermill ... {flag}, or rlnb analyze ... -p {name}={example}")
+
+def fresh_dir(runs_dir, prefix: str) -> Path:
+    "A folder path runs_dir/<prefix>-<time> that does not exist yet (not created)."
+    base = Path(runs_dir) / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
+    d, i = base, 1
+    while d.exists(): d, i = base.with_name(f"{base.name}-{i}"), i + 1
+    return d
+
+def analyses() -> dict[str, dict]:
+    "The analysis notebooks and their parameters (name -> default, as written in the parameters cell)."
+    import papermill as pm
+    if not ANALYSIS_DIR.is_dir(): raise RlnbError(f"no analysis/ folder next to the rlnb package ({ANALYSIS_DIR}); run from a source checkout")
+    return {p.stem: {k: v["default"] for k, v in pm.inspect_notebook(str(p)).items()} for p in sorted(ANALYSIS_DIR.glob("*.ipynb"))}
+
+def analyze(name: str, params: dict | None = None, *, runs_dir: str | Path = "runs", command: str | None = None,
+            cell_timeout: int = 7200) -> Path:
+    "Run analysis/<name>.ipynb with papermill into a new run folder; write its HTML page there too. Returns the folder."
+    import difflib, shutil
+    import papermill as pm
+    from nbconvert import HTMLExporter
+    known = analyses()
+    if name not in known:
+        raise RlnbError(f"unknown analysis {name!r}; choose from {', '.join(known)}")
+    params = dict(params or {})
+    bad = [k for k in params if k not in known[name]]
+    if bad:
+        close = difflib.get_close_matches(bad[0], known[name], 1)
+        raise RlnbError(f"analysis {name} has no parameter {bad[0]!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
+                        f"its parameters: {', '.join(known[name])}")
+    out, new_root = fresh_dir(runs_dir, name), not Path(runs_dir).exists()
+    for k, v in (("out_dir", str(out)), ("runs_dir", str(runs_dir)), ("command", command or f"rlnb.api.analyze({name!r})")):
+        if k in known[name]: params.setdefault(k, v)
+    out.mkdir(parents=True)
+    nb = out / f"{name}.ipynb"
+    try:
+        pm.execute_notebook(str(ANALYSIS_DIR / f"{name}.ipynb"), str(nb), parameters=params, kernel_name="python3",
+                            progress_bar=False, execution_timeout=cell_timeout)
+    except pm.PapermillExecutionError as e:
+        if e.ename == "RlnbError":  # refused input: leave nothing behind
+            shutil.rmtree(out, ignore_errors=True)
+            if new_root and not any(Path(runs_dir).iterdir()): Path(runs_dir).rmdir()
+            raise RlnbError(e.evalue) from None
+        raise RlnbError(f"analysis {name} failed ({e.ename}: {e.evalue}); the executed notebook is {nb}") from None
+    html, _ = HTMLExporter(embed_images=True).from_filename(str(nb))
+    atomic_write_text(out / f"{name}.html", html).chmod(0o644)  # a page others may serve
+    return out

@@ -1,4 +1,4 @@
-"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `record`, `data` and `main`, each a thin layer over `rlnb.api`.
+"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `record`, `data`, `analyze` and `main`, each a thin layer over `rlnb.api`.
 
 Docs: https://rlnb.github.io/rlnb/cli.html.md"""
 
@@ -17,14 +17,14 @@ from . import api
 # %% auto #0
 __all__ = ['parse_sets', 'main']
 
-# %% ../nbs/91_cli.ipynb #c0e55a4a
-def parse_sets(items: list[str] | None) -> dict:
+# %% ../nbs/91_cli.ipynb #27d8c595
+def parse_sets(items: list[str] | None, flag: str = "--set") -> dict:
     "Turn ['key=value', ...] into a dict of YAML-parsed values."
     out = {}
     for item in items or []:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise RlnbError(f"--set expects key=value (got {item!r}); write e.g. --set seed=1")
+            raise RlnbError(f"{flag} expects key=value (got {item!r}); write e.g. {flag} seed=1")
         try: out[key.strip()] = yaml.safe_load(raw) if raw.strip() else raw
         except yaml.YAMLError: out[key.strip()] = raw
     return out
@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--control-mode", help="ManiSkill control mode (default pd_ee_delta_pose)")
     rec.add_argument("--reward", choices=["sparse", "dense"], help="reward of PickLite-v0 and ManiSkill tasks (default sparse)")
     d = sub.add_parser("data", help="summarise a ManiSkill-format trajectory file"); d.add_argument("path")
+    an = sub.add_parser("analyze", help="run an analysis notebook (analysis/NAME.ipynb) with papermill into its own run folder")
+    an.add_argument("name", nargs="?", help="the analysis; without it, list the analyses and their parameters")
+    an.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="a notebook parameter, read as YAML (repeatable)")
+    an.add_argument("--runs-dir", default="runs", help="where the run folder goes (default runs)")
     m = sub.add_parser("main", help="the main job: pretrain PPO, pick the 40%% rung, fine-tune, summarise")
     m.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a value of both phases (repeatable)")
     m.add_argument("--target", type=float, default=0.4, help="deterministic success of the rung to fine-tune from")
@@ -118,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
             for k, v in api.dataset_info(h5).items(): print(f"{k}: {v}")
         elif args.cmd == "data":
             for k, v in api.dataset_info(args.path).items(): print(f"{k}: {v}")
+        elif args.cmd == "analyze":
+            if args.name is None:
+                for name, ps in api.analyses().items(): print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in ps.items()))
+            else:
+                out = api.analyze(args.name, parse_sets(args.param, "-p"), runs_dir=args.runs_dir, command=cmd)
+                print(f"run folder: {out}")
+                print(f"notebook: {out / (args.name + '.ipynb')}  page: {out / (args.name + '.html')}")
+                for f in sorted(out.glob("*.md")): print(f.read_text())
         elif args.cmd == "resume":
             _summary(api.resume(args.path, parse_sets(args.set), command=cmd))
     except RlnbError as e:

@@ -4,6 +4,12 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$ROOT"
+# Headless Chromium, for the test that screenshots an analysis page (tests/test_ranking.py).
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "[setup] installing chromium (headless screenshots of analysis pages)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+fi
 start=$(date +%s)
 echo "== nbdev-export (rlnb/ must not change)"
 before=$(git status --porcelain -- rlnb 2>/dev/null | sha256sum || true)
