@@ -86,13 +86,13 @@ def snr(q) -> dict:
     return {"across": across, "within": within, "ratio": across / within if within > 0 else float("inf"),
             "total": q.var(unbiased=False).item()}
 
-# %% ../nbs/25_ranking.ipynb #7964049c
+# %% ../nbs/25_ranking.ipynb #a889a9e8
 def _check_int(name: str, v, least: int, why: str = ""):
     if isinstance(v, bool) or not isinstance(v, int) or v < least:
         raise RlnbError(f"{name} must be an integer of at least {least}{why} (got {v!r})")
 
 @torch.no_grad()
-def ground_truth(env, policy, n_states: int = 256, K: int = 8, M: int = 32, E: int = 8, gamma: float = 0.8,
+def ground_truth(env, policy, n_states: int = 256, K: int = 8, M: int = 128, E: int = 8, gamma: float = 0.8,
                  seed: int = 0, replica_env=None) -> dict:
     """Evaluation states from a rollout of `policy` on `env`, `K` actions per state, each action's Q by `M` re-rollouts
     (`returns` (S, K, M), their mean `q` (S, K)) and `E` recorded re-rollouts per action (`held`, (S, K, E, ...)) for the estimators."""
@@ -241,7 +241,7 @@ def estimate(name: str, gt: dict, crit: dict, lam: float = 0.95) -> torch.Tensor
     if kind == "iql": return (batched(crit["iql-q"], o, a) - batched(crit["iql-v"], o)).view(S, K)
     return batched(lambda o, a: crit[kind](torch.cat([o, a], 1)), o, a).view(S, K)
 
-# %% ../nbs/25_ranking.ipynb #f6170f90
+# %% ../nbs/25_ranking.ipynb #0e551327
 def load_policy(checkpoint, env_id: str | None = None, device="cpu") -> tuple[ActorCritic, dict]:
     "The PPO/AWR agent of a checkpoint file or run folder (its latest.pt), checked against `env_id` when given."
     path = Path(checkpoint)
@@ -271,7 +271,7 @@ METRICS = ("spearman", "kendall", "top1", "concordance")
 SHIPPED_CHECKPOINT = Path(rlnb.__file__).parent.parent / "data" / "picklite-ppo-rung40.pt"  # in a source checkout
 
 def prepare(checkpoint, out_dir, *, env_id: str | None = None, reward: str | None = None, gamma: float | None = None,
-            n_states: int = 256, K: int = 8, M: int = 32, E: int = 8, data_steps: int = 50_000, num_envs: int = 64,
+            n_states: int = 256, K: int = 8, M: int = 128, E: int = 8, data_steps: int = 50_000, num_envs: int = 64,
             replica_envs: int = 4096, seed: int = 0, device="auto", dataset: bool = True) -> dict:
     """The policy of `checkpoint`, its ground truth and (with `dataset`) a dataset of the same policy, saved as
     `out_dir`/dataset.h5: what every analysis starts from."""
@@ -378,7 +378,7 @@ def snr_study(gt: dict, dataset_path, widths=(256, 512, 1024), steps=(500, 1000,
         rows += pr
     return pd.DataFrame(rows)
 
-# %% ../nbs/25_ranking.ipynb #c1a5da6e
+# %% ../nbs/25_ranking.ipynb #c679e784
 def png(fig) -> bytes:
     "A Figure as PNG bytes (`IPython.display.Image(png(fig))` shows it without pyplot)."
     import io
@@ -393,10 +393,10 @@ def plot_snr(tab: pd.DataFrame):
     ax = fig.subplots(1, 2)
     sns.lineplot(d, x="steps", y="ratio", hue="width", marker="o", palette="viridis", ax=ax[0])
     ax[0].axhline(tab.ratio.iloc[0], color="k", ls="--", label=tab.critic.iloc[0]); ax[0].set_yscale("log")
-    ax[0].set(title="SNR of Q: across-state / within-state variance", xlabel="IQL training steps"); ax[0].legend(fontsize=7)
+    ax[0].set(title="SNR of Q: across-state / within-state variance", xlabel="IQL training steps"); ax[0].legend(fontsize=7, title="width")
     sns.lineplot(d, x="steps", y="spearman", hue="width", marker="o", palette="viridis", ax=ax[1])
     ax[1].axhline(0, color="k", lw=0.6)
-    ax[1].set(title="ranking: mean Spearman rho of Q - V", xlabel="IQL training steps", ylim=(-1.05, 1.05)); ax[1].legend(fontsize=7)
+    ax[1].set(title="ranking: mean Spearman rho of Q - V", xlabel="IQL training steps", ylim=(-1.05, 1.05)); ax[1].legend(fontsize=7, title="width")
     return fig
 
 # %% ../nbs/25_ranking.ipynb #dd7095db
