@@ -15,9 +15,9 @@ import rlnb
 from .core import RlnbError, atomic_write_text
 
 # %% auto #0
-__all__ = ['CONFIGS', 'CONFIG_DIR', 'param', 'RunConfig', 'register_config', 'config_class', 'DemoConfig', 'PPOConfig',
-           'AWRConfig', 'IQLConfig', 'SACConfig', 'read_yaml', 'qa_steps', 'ConfigDeprecationWarning', 'config_keys',
-           'load_config', 'budgets', 'config_dict', 'config_frame', 'config_yaml', 'save_config']
+__all__ = ['CONFIGS', 'CONFIG_DIR', 'param', 'RunConfig', 'register_config', 'config_class', 'DemoConfig', 'PolicyConfig',
+           'PPOConfig', 'AWRConfig', 'IQLConfig', 'SACConfig', 'read_yaml', 'qa_steps', 'ConfigDeprecationWarning',
+           'config_keys', 'load_config', 'budgets', 'config_dict', 'config_frame', 'config_yaml', 'save_config']
 
 # %% ../nbs/01_config.ipynb #55a19f5b
 def param(doc: str, *, ge=None, gt=None, le=None, lt=None, choices=None, budget: str | None = None,
@@ -63,7 +63,7 @@ def config_class(algo: str) -> type:
         raise RlnbError(f"unknown algorithm '{algo}'; {hint}known algorithms: {', '.join(sorted(CONFIGS))}")
     return CONFIGS[algo]
 
-# %% ../nbs/01_config.ipynb #e48fe76e
+# %% ../nbs/01_config.ipynb #cbc2b182
 @register_config
 @dataclass(kw_only=True)
 class DemoConfig(RunConfig):
@@ -76,75 +76,61 @@ class DemoConfig(RunConfig):
     success_radius: float = param("an action within this distance of the goal is a success", gt=0)
     eval_episodes: int = param("episodes of deterministic evaluation at each epoch end", ge=1)
 
-@register_config
 @dataclass(kw_only=True)
-class PPOConfig(RunConfig):
-    "PPO with GAE; defaults of ManiSkill's PPO baseline for 50-step sparse tasks."
-    algo: ClassVar[str] = "ppo"
+class PolicyConfig(RunConfig):
+    "What the Gaussian-policy algorithms (PPO, AWR) share: the environment, rollouts, the network, evaluation, a starting checkpoint."
     env_id: str = param("environment id (built-in task, ManiSkill or gymnasium)")
-    num_envs: int = param("parallel environments", ge=1)
+    reward: str = param("reward of the built-in and ManiSkill tasks", choices=("sparse", "dense"))
+    control_mode: Optional[str] = param("ManiSkill control mode (null = pd_ee_delta_pose)")
+    num_envs: int = param("parallel environments of the rollout", ge=1)
     num_steps: int = param("steps per environment per rollout", ge=1)
-    total_timesteps: int = param("environment steps to run (the budget)", gt=0, budget="env_steps")
+    total_timesteps: int = param("rollout environment steps (the budget)", gt=0, budget="env_steps")
     gamma: float = param("discount", ge=0, le=1)
-    gae_lambda: float = param("GAE lambda", ge=0, le=1)
     update_epochs: int = param("passes over each rollout", ge=1)
     num_minibatches: int = param("minibatches per pass", ge=1)
-    clip_coef: float = param("PPO ratio clip", gt=0)
-    ent_coef: float = param("entropy bonus", ge=0)
-    vf_coef: float = param("value loss weight", ge=0)
     max_grad_norm: float = param("gradient clipping norm", gt=0)
-    target_kl: float = param("stop an update early above this KL; 100 = off", gt=0)
-    lr_actor: float = param("actor learning rate", gt=0)
-    lr_critic: float = param("critic learning rate", gt=0)
-    init_logstd: float = param("initial state-independent log-std of the policy")
-    hidden: int = param("hidden width of actor and critic", ge=1, structural=True)
-    layers: int = param("hidden layers of actor and critic", ge=1, structural=True)
+    init_logstd: float = param("initial state-independent log-std of a policy from scratch")
+    hidden: int = param("hidden width of the networks", ge=1, structural=True)
+    layers: int = param("hidden layers of the networks", ge=1, structural=True)
+    pretrained: Optional[str] = param("checkpoint to start from (a run's .pt or a ladder checkpoint); null = from scratch")
+    logstd: Optional[float] = param("set the policy's log-std to this after loading (null = keep)")
     eval_episodes: int = param("episodes of deterministic evaluation (seeds eval_seed, eval_seed + 1, ...)", ge=1)
     eval_seed: int = param("first evaluation seed", ge=0)
     eval_stochastic: bool = param("also evaluate the sampling policy (eval/success_stochastic)")
-    reward: str = param("reward of the built-in and ManiSkill tasks", choices=("sparse", "dense"))
-    control_mode: Optional[str] = param("ManiSkill control mode (null = pd_ee_delta_pose)")
-    pretrained: Optional[str] = param("checkpoint to start from (a run's .pt or a ladder checkpoint); null = from scratch")
+
+@register_config
+@dataclass(kw_only=True)
+class PPOConfig(PolicyConfig):
+    "PPO with GAE; defaults of ManiSkill's PPO baseline for 50-step sparse tasks."
+    algo: ClassVar[str] = "ppo"
+    gae_lambda: float = param("GAE lambda", ge=0, le=1)
+    clip_coef: float = param("PPO ratio clip", gt=0)
+    ent_coef: float = param("entropy bonus", ge=0)
+    vf_coef: float = param("value loss weight", ge=0)
+    target_kl: float = param("stop an update early above this KL; 100 = off", gt=0)
+    lr_actor: float = param("actor learning rate", gt=0)
+    lr_critic: float = param("critic learning rate", gt=0)
     load_critic: bool = param("with `pretrained`, load its critic too (else a fresh critic)")
     freeze_critic: bool = param("do not train the critic (use with load_critic)")
     freeze_actor: bool = param("do not train the actor and log-std: fit only the critic (a critic warm-up)")
     critic_from: Optional[str] = param("load the critic from this checkpoint instead (e.g. a critic warmed up on another policy); null = none")
-    logstd: Optional[float] = param("set the policy's log-std to this after loading (null = keep)")
     ladder_every: int = param("save a ladder checkpoint every this many epochs; 0 = none", ge=0)
 
 @register_config
 @dataclass(kw_only=True)
-class AWRConfig(RunConfig):
-    "AWR with Monte-Carlo advantages from re-rollouts (MC-k): online with an oracle, on-policy, or offline."
+class AWRConfig(PolicyConfig):
+    "AWR with Monte-Carlo advantages from re-rollouts (MC-k): online with an oracle, on-policy, or offline; re-rollout steps are logged as mc_steps, outside the budget."
     algo: ClassVar[str] = "awr"
-    env_id: str = param("environment id (built-in task, ManiSkill or gymnasium)")
     mode: str = param("oracle: continuation = the oracle checkpoint; onpolicy: = the current policy; "
                       "offline: one dataset of the starting policy, its own continuation, then updates only",
                       choices=("oracle", "onpolicy", "offline"))
     oracle: Optional[str] = param("checkpoint of the continuation policy for mode=oracle (with mode=offline it replaces the data's own policy)")
-    pretrained: Optional[str] = param("checkpoint to start from (a ladder rung or a run's .pt); null = from scratch")
-    logstd: Optional[float] = param("set the policy's log-std to this after loading (null = keep)")
-    num_envs: int = param("parallel environments of the rollout", ge=1)
-    num_steps: int = param("steps per environment per rollout", ge=1)
-    total_timesteps: int = param("rollout environment steps (the budget; re-rollout steps are logged as mc_steps)", gt=0, budget="env_steps")
-    gamma: float = param("discount of the Monte-Carlo returns", ge=0, le=1)
     mc_samples: int = param("k: replicas per state for Q and for V", ge=1)
     deterministic_continuation: bool = param("continuation policy takes its mean action instead of sampling")
     replica_envs: int = param("envs that run the re-rollouts (a separate env of this many)", ge=1)
     awr_beta: float = param("AWR temperature: weights exp(A_normalised / beta)", gt=0)
     max_weight: float = param("clip of the AWR weights", gt=0)
-    update_epochs: int = param("passes over each batch", ge=1)
-    num_minibatches: int = param("minibatches per pass", ge=1)
     lr: float = param("policy learning rate", gt=0)
-    max_grad_norm: float = param("gradient clipping norm", gt=0)
-    init_logstd: float = param("initial log-std of a policy from scratch")
-    hidden: int = param("hidden width of the policy", ge=1, structural=True)
-    layers: int = param("hidden layers of the policy", ge=1, structural=True)
-    eval_episodes: int = param("episodes of deterministic evaluation (seeds eval_seed, eval_seed + 1, ...)", ge=1)
-    eval_seed: int = param("first evaluation seed", ge=0)
-    eval_stochastic: bool = param("also evaluate the sampling policy (eval/success_stochastic)")
-    reward: str = param("reward of the built-in and ManiSkill tasks", choices=("sparse", "dense"))
-    control_mode: Optional[str] = param("ManiSkill control mode (null = pd_ee_delta_pose)")
 
 @register_config
 @dataclass(kw_only=True)
