@@ -24,6 +24,12 @@ def cli(*args, env=None, cwd=None, check=None):
     return p
 
 
+def papermill(nb, out, *args, cwd, timeout=600):
+    "Run notebook `nb` under papermill (the python3 kernel) into `out`; `args` are papermill's (-p K V, -y YAML, ...)."
+    return subprocess.run([sys.executable, "-m", "papermill", str(nb), str(out), "-k", "python3", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
 def snapshot(folder: Path) -> dict:
     "Every file under `folder` with its bytes: to show that nothing was changed."
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

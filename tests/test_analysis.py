@@ -1,15 +1,13 @@
 import json, shutil, subprocess, sys
 from pathlib import Path
-from conftest import ROOT
+from conftest import ROOT, papermill as run_papermill
 
 NB = ROOT / "analysis" / "demo_seeds.ipynb"
 
 
 def papermill(out, *params, cwd, yaml=None):
-    args = [sys.executable, "-m", "papermill", str(NB), str(out), "-k", "python3", "--execution-timeout", "300"]
-    for k, v in params: args += ["-p", k, v]
-    if yaml: args += ["-y", yaml]
-    return subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=600)
+    args = ["--execution-timeout", "300"] + [x for k, v in params for x in ("-p", k, v)] + (["-y", yaml] if yaml else [])
+    return run_papermill(NB, out, *args, cwd=cwd)
 
 
 def test_analysis_notebook_runs_under_papermill(tmp_path):
@@ -45,11 +43,9 @@ def test_nbdev_clean_keeps_the_parameters_tag(tmp_path):
 
 def test_comparison_notebook_runs_under_papermill(tmp_path):
     nb = ROOT / "analysis" / "compare_methods.ipynb"
-    args = [sys.executable, "-m", "papermill", str(nb), str(tmp_path / "out.ipynb"), "-k", "python3", "--execution-timeout", "600",
-            "-y", "seeds: [0]", "-p", "budget", "5000", "-p", "mc_samples", "2", "-p", "pretrain_steps", "51200",
-            "-p", "critic_steps", "5000", "-p", "iql_steps", "200", "-p", "runs_dir", str(tmp_path / "runs"),
-            "-p", "log_file", str(tmp_path / "log.md")]
-    p = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    args = ["--execution-timeout", "600", "-y", "seeds: [0]", "-p", "budget", "5000", "-p", "mc_samples", "2", "-p", "pretrain_steps", "51200",
+            "-p", "critic_steps", "5000", "-p", "iql_steps", "200", "-p", "runs_dir", tmp_path / "runs", "-p", "log_file", tmp_path / "log.md"]
+    p = run_papermill(nb, tmp_path / "out.ipynb", *args, cwd=tmp_path, timeout=900)
     assert p.returncode == 0, p.stderr[-3000:]
     out = next((tmp_path / "runs").glob("compare-*"))
     import pandas as pd
@@ -57,6 +53,6 @@ def test_comparison_notebook_runs_under_papermill(tmp_path):
     assert len(t) == 5 and (t.seeds == 1).all() and t.final_mean.between(0, 1).all()
     assert (out / "curve.png").stat().st_size > 0
     assert "papermill" in (tmp_path / "log.md").read_text()
-    bad = subprocess.run(args[:9] + ["-y", "budget: -3", "-p", "runs_dir", str(tmp_path / "r2")], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=300)
+    bad = run_papermill(nb, tmp_path / "out.ipynb", "--execution-timeout", "600", "-y", "budget: -3", "-p", "runs_dir", tmp_path / "r2",
+                        cwd=tmp_path, timeout=300)
     assert bad.returncode != 0 and "budget must be a positive int" in bad.stderr + bad.stdout and not (tmp_path / "r2").exists()

@@ -1,11 +1,11 @@
 "Ranking metrics, SNR, ground truth, the analysis notebooks (CLI and papermill), their HTML pages in headless Chromium, bad input."
-import json, shutil, subprocess, sys
+import json, shutil, subprocess
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import ROOT, assert_user_error, cli, snapshot
+from conftest import ROOT, assert_user_error, cli, papermill, snapshot
 from rlnb.core import RlnbError
 from rlnb.envs import PickLite
 from rlnb.ranking import (SHIPPED_CHECKPOINT, estimate, explorer, ground_truth, load_policy, parse_estimator, rank_metrics,
@@ -138,19 +138,16 @@ def test_bad_analysis_input_is_one_sentence_and_writes_nothing(work):
 
 
 def test_ranking_notebook_under_papermill_refuses_a_wrong_type(tmp_path):
-    args = [sys.executable, "-m", "papermill", str(ROOT / "analysis" / "ranking.ipynb"), str(tmp_path / "out.ipynb"), "-k", "python3",
-            "-p", "K", "eight", "-p", "runs_dir", str(tmp_path / "runs")]
-    p = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    p = papermill(ROOT / "analysis" / "ranking.ipynb", tmp_path / "out.ipynb", "-p", "K", "eight", "-p", "runs_dir", tmp_path / "runs",
+                  cwd=tmp_path, timeout=300)
     assert p.returncode != 0 and "parameter K must be an integer (got 'eight')" in p.stderr + p.stdout
     assert not (tmp_path / "runs").exists()
 
 
 def test_critic_snr_notebook_under_papermill(tmp_path):
-    args = [sys.executable, "-m", "papermill", str(ROOT / "analysis" / "critic_snr.ipynb"), str(tmp_path / "out.ipynb"), "-k", "python3",
-            "-y", "widths: [16, 32]\nsteps: [20, 60]", "-p", "n_states", "24", "-p", "K", "4", "-p", "M", "4", "-p", "data_steps", "1000",
-            "-p", "replica_envs", "256", "-p", "device", "cpu", "-p", "runs_dir", str(tmp_path / "runs"),
-            "-p", "log_file", str(tmp_path / "log.md")]
-    p = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    p = papermill(ROOT / "analysis" / "critic_snr.ipynb", tmp_path / "out.ipynb", "-y", "widths: [16, 32]\nsteps: [20, 60]",
+                  "-p", "n_states", "24", "-p", "K", "4", "-p", "M", "4", "-p", "data_steps", "1000", "-p", "replica_envs", "256",
+                  "-p", "device", "cpu", "-p", "runs_dir", tmp_path / "runs", "-p", "log_file", tmp_path / "log.md", cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-3000:]
     out = next((tmp_path / "runs").glob("critic_snr-*"))
     t = pd.read_csv(out / "snr.csv")
