@@ -159,7 +159,7 @@ def show_config(algo: str, config: str | Path | None = None, overrides: dict | N
     "The resolved config as a table of value, source and doc."
     return config_frame(load_config(algo, config, overrides))
 
-# %% ../nbs/90_api.ipynb #f546b964
+# %% ../nbs/90_api.ipynb #1f3eda75
 def pretrain(config=None, overrides: dict | None = None, *, source="override", command=None, notes="pretraining") -> Run:
     "A PPO run that saves a checkpoint ladder (ladder_every=1 unless set)."
     return train("ppo", config, {"ladder_every": 1} | (overrides or {}), source=source, command=command, notes=notes)
@@ -176,13 +176,12 @@ def evaluate_policy(checkpoint, episodes: int = 100, seed: int = 1_000_000, dete
                     num_envs: int | None = None):
     "Evaluate the PPO policy of `checkpoint` on its task over seeds seed .. seed + episodes - 1; one row per episode."
     from rlnb.evaluate import evaluate
-    from rlnb.ppo import ActorCritic, env_kwargs
+    from rlnb.ppo import env_kwargs, policy_agent
     if episodes < 1: raise RlnbError(f"episodes must be at least 1 (got {episodes})")
     pre = read_policy(checkpoint)
     cfg = load_config("ppo", overrides={k: v for k, v in pre["config"].items() if k in ("env_id", "reward", "control_mode", "hidden", "layers")}, env={})
     dev = get_device(device)
-    ag = ActorCritic(pre["obs_dim"], pre["act_dim"], cfg.hidden, cfg.layers).to(dev)
-    ag.load_state_dict(pre["agent"])
+    ag = policy_agent(pre, dev)
     return evaluate(cfg.env_id, ag.act, seeds=range(seed, seed + episodes), deterministic=deterministic,
                     num_envs=num_envs, device=dev, **env_kwargs(cfg))
 

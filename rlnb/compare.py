@@ -39,7 +39,7 @@ def method_runs(method: str, start: Path, oracle: Path, critic: Path | None, dat
         return "iql", dict(dataset=str(dataset), extraction="awr", beta=1.0, max_weight=20.0, lr=1e-3, grad_steps_IQL=iql_steps, batch_size=256)
     raise RlnbError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
 
-# %% ../nbs/24_compare.ipynb #aa4bc55a
+# %% ../nbs/24_compare.ipynb #982d82b1
 def compare(start, oracle, out_dir, *, seeds=(0, 1, 2), budget: int = 50_000, methods=METHODS, k: int = 16,
             awr_epochs: int = 200, critic_steps: int = 100_000, iql_steps: int = 5000, hidden: int = 64, layers: int = 2, overrides: dict | None = None,
             command: str = "rlnb.compare") -> dict:
@@ -47,7 +47,7 @@ def compare(start, oracle, out_dir, *, seeds=(0, 1, 2), budget: int = 50_000, me
     from rlnb import api
     from rlnb.data import record
     from rlnb.envs import make_env
-    from rlnb.ppo import ActorCritic, read_policy
+    from rlnb.ppo import policy_agent, read_policy
     start, oracle, out_dir = Path(start), Path(oracle), Path(out_dir)
     bad = [m for m in methods if m not in METHODS]
     if bad: raise RlnbError(f"unknown method {bad[0]!r}; choose from {', '.join(METHODS)}")
@@ -65,8 +65,7 @@ def compare(start, oracle, out_dir, *, seeds=(0, 1, 2), budget: int = 50_000, me
                                                        gamma=0.8, name="critic-warmup"), command=command, notes="comparison: critic warm-up")
         critic = run.run_dir / "latest.pt"
     if "IQL-AWR (offline)" in methods:  # a dataset of the start policy, `budget` steps
-        ag = ActorCritic(pre["obs_dim"], pre["act_dim"], pre["config"]["hidden"], pre["config"]["layers"])
-        ag.load_state_dict(pre["agent"])
+        ag = policy_agent(pre)
         dataset = out_dir / "start_policy_data.h5"
         if not dataset.exists():
             with make_env(env_id, num_envs=100, device="cpu", seed=12345, reward="sparse") as env:

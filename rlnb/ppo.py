@@ -18,7 +18,7 @@ from .runner import register_algo
 
 # %% auto #0
 __all__ = ['LOG_2PI', 'POLICY_ALGOS', 'mlp', 'ActorCritic', 'gae', 'ppo_loss', 'ppo_update', 'env_kwargs', 'read_policy',
-           'PolicyAlgo', 'PPO', 'ladder', 'pick_checkpoint']
+           'policy_agent', 'PolicyAlgo', 'PPO', 'ladder', 'pick_checkpoint']
 
 # %% ../nbs/20_ppo.ipynb #7fd8a3ed
 def mlp(inp: int, out: int, hidden: int, layers: int, out_gain: float = 1.0) -> nn.Sequential:
@@ -115,7 +115,7 @@ def ppo_update(agent: ActorCritic, opt, batch: dict, *, update_epochs: int, num_
     out["mb_steps"] = torch.tensor(float(steps))
     return out
 
-# %% ../nbs/20_ppo.ipynb #c3eb7fbf
+# %% ../nbs/20_ppo.ipynb #fe665528
 def env_kwargs(cfg) -> dict:
     "The environment options of a config that apply to its env id."
     if cfg.env_id == "PickLite-v0": return {"reward": cfg.reward}
@@ -143,6 +143,13 @@ def read_policy(path) -> dict:
             "config": st["config"], "counters": st["counters"]}
 
 POLICY_ALGOS = ("ppo", "awr")
+
+def policy_agent(pre: dict, device="cpu") -> ActorCritic:
+    "The frozen ActorCritic of a `read_policy` result, on `device`: a policy to act with (a continuation, an evaluation, a data collector)."
+    c = pre["config"]
+    agent = ActorCritic(pre["obs_dim"], pre["act_dim"], c["hidden"], c["layers"]).to(device)
+    agent.load_state_dict(pre["agent"])
+    return agent.requires_grad_(False)
 
 class PolicyAlgo:
     """What the Gaussian-policy algorithms (PPO, AWR) share: the environment, the actor-critic (from
