@@ -28,9 +28,9 @@ from .ppo import read_policy
 # %% auto #0
 __all__ = ['RESUMABLE', 'ANALYSIS_DIR', 'Run', 'plot_curve', 'train', 'resume', 'show_config', 'pretrain', 'finetune',
            'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info', 'list_envs', 'check_params', 'fresh_dir',
-           'analyses', 'analyze']
+           'analysis_params', 'analyses', 'analyze']
 
-# %% ../nbs/90_api.ipynb #177e7812
+# %% ../nbs/90_api.ipynb #484541a5
 @dataclass
 class Run:
     "A finished (or resumed-and-finished) run: its folder, final metrics and results table."
@@ -45,14 +45,18 @@ def _check_name(cfg):
         if d.exists() and any(d.iterdir()):
             raise RlnbError(f"run folder {d} already exists; choose another name or continue it with: rlnb resume {d}")
 
+def _unused(path: Path) -> Path:
+    "`path`, or `path`-1, -2, ... : the first that does not exist."
+    d, i = path, 1
+    while d.exists(): d, i = path.with_name(f"{path.name}-{i}"), i + 1
+    return d
+
 def _new_run_dir(cfg) -> Path:
     root = Path(cfg.runs_dir)
     _check_name(cfg)
     if cfg.name: d = root / cfg.name
     else:
-        base = f"{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}-s{cfg.seed}"
-        d, i = root / base, 1
-        while d.exists(): d, i = root / f"{base}-{i}", i + 1
+        d = _unused(root / f"{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}-s{cfg.seed}")
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -278,7 +282,7 @@ def list_envs() -> dict[str, list[str]]:
     ms = maniskill_ids()
     return {"builtin": sorted(BUILTIN), "maniskill": sorted(ms), "gymnasium": sorted(k for k in gym.registry if k not in ms)}
 
-# %% ../nbs/90_api.ipynb #8b3191c0
+# %% ../nbs/90_api.ipynb #0aeb6060
 ANALYSIS_DIR = Path(rlnb.__file__).parent.parent / "analysis"  # the notebooks of a source checkout
 
 _KINDS = {"int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", "8"),
@@ -301,16 +305,21 @@ def check_params(values: dict, kinds: dict):
 
 def fresh_dir(runs_dir, prefix: str) -> Path:
     "A folder path runs_dir/<prefix>-<time> that does not exist yet (not created)."
-    base = Path(runs_dir) / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
-    d, i = base, 1
-    while d.exists(): d, i = base.with_name(f"{base.name}-{i}"), i + 1
-    return d
+    return _unused(Path(runs_dir) / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+def _analysis_names() -> list[str]:
+    if not ANALYSIS_DIR.is_dir(): raise RlnbError(f"no analysis/ folder next to the rlnb package ({ANALYSIS_DIR}); run from a source checkout")
+    return sorted(p.stem for p in ANALYSIS_DIR.glob("*.ipynb"))
+
+def analysis_params(name: str) -> dict:
+    "The parameters of analysis `name` (name -> default, as written in its parameters cell)."
+    import papermill as pm
+    if name not in _analysis_names(): raise RlnbError(f"unknown analysis {name!r}; choose from {', '.join(_analysis_names())}")
+    return {k: v["default"] for k, v in pm.inspect_notebook(str(ANALYSIS_DIR / f"{name}.ipynb")).items()}
 
 def analyses() -> dict[str, dict]:
-    "The analysis notebooks and their parameters (name -> default, as written in the parameters cell)."
-    import papermill as pm
-    if not ANALYSIS_DIR.is_dir(): raise RlnbError(f"no analysis/ folder next to the rlnb package ({ANALYSIS_DIR}); run from a source checkout")
-    return {p.stem: {k: v["default"] for k, v in pm.inspect_notebook(str(p)).items()} for p in sorted(ANALYSIS_DIR.glob("*.ipynb"))}
+    "Every analysis notebook and its parameters."
+    return {n: analysis_params(n) for n in _analysis_names()}
 
 def analyze(name: str, params: dict | None = None, *, runs_dir: str | Path = "runs", command: str | None = None,
             cell_timeout: int = 7200) -> Path:
@@ -318,18 +327,16 @@ def analyze(name: str, params: dict | None = None, *, runs_dir: str | Path = "ru
     import difflib, shutil
     import papermill as pm
     from nbconvert import HTMLExporter
-    known = analyses()
-    if name not in known:
-        raise RlnbError(f"unknown analysis {name!r}; choose from {', '.join(known)}")
+    known = analysis_params(name)
     params = dict(params or {})
-    bad = [k for k in params if k not in known[name]]
+    bad = [k for k in params if k not in known]
     if bad:
-        close = difflib.get_close_matches(bad[0], known[name], 1)
+        close = difflib.get_close_matches(bad[0], known, 1)
         raise RlnbError(f"analysis {name} has no parameter {bad[0]!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
-                        f"its parameters: {', '.join(known[name])}")
+                        f"its parameters: {', '.join(known)}")
     out, new_root = fresh_dir(runs_dir, name), not Path(runs_dir).exists()
     for k, v in (("out_dir", str(out)), ("runs_dir", str(runs_dir)), ("command", command or f"rlnb.api.analyze({name!r})")):
-        if k in known[name]: params.setdefault(k, v)
+        if k in known: params.setdefault(k, v)
     out.mkdir(parents=True)
     nb = out / f"{name}.ipynb"
     try:
