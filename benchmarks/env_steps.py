@@ -5,7 +5,7 @@ through rlnb's protocol (CPU: 1 and 2 worker processes; with a GPU: physx_cuda a
 """
 import argparse, time
 import torch
-from rlnb.envs import PickLite
+from rlnb.envs.picklite import PickLite
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--steps", type=int, default=200)
@@ -34,7 +34,7 @@ for n in (1, 64, 4096):
     print(f"PickLite-v0  num_envs={n:5d}: {n * a.steps / best:>14,.0f} env-steps/s  ({best / a.steps * 1e6:.1f} us per batched step)")
 
 if not a.no_maniskill:
-    from rlnb.maniskill import ManiSkillEnv
+    from rlnb.envs.maniskill import ManiSkillEnv
     configs = [("physx_cpu", 1), ("physx_cpu", 2)]
     if torch.cuda.is_available(): configs += [("physx_cuda", 1024), ("physx_cuda", 4096)]
     for backend, n in configs:

@@ -10,9 +10,9 @@ re-rollouts grows with the policy's forward pass).
 import argparse, time
 from pathlib import Path
 import torch
-from rlnb.envs import PickLite
-from rlnb.ppo import ActorCritic
-from rlnb.ranking import ground_truth, load_policy
+from rlnb.envs.picklite import PickLite
+from rlnb.policies.networks import ActorCritic
+from rlnb.analysis.ranking import ground_truth, load_policy
 
 p = argparse.ArgumentParser()
 p.add_argument("--states", type=int, default=256); p.add_argument("--K", type=int, default=8)

@@ -9,7 +9,8 @@ import argparse, time
 import numpy as np
 import torch
 from torch import nn
-from rlnb.ppo import ActorCritic, ppo_update
+from rlnb.policies.networks import ActorCritic
+from rlnb.algos.ppo import ppo_update
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--envs", type=int, default=512); ap.add_argument("--steps", type=int, default=50)

@@ -8,8 +8,8 @@ same random policy. Both count every env step the simulator takes.
 """
 import argparse, time
 import torch
-from rlnb.envs import PickLite
-from rlnb.mc import rerollouts, rollout
+from rlnb.envs.picklite import PickLite
+from rlnb.data.mc import rerollouts, rollout
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--envs", type=int, default=4096); ap.add_argument("--device", default="cpu")

@@ -5,9 +5,9 @@ no run folder) against the same collect/update calls in a plain loop, in one pro
 """
 import argparse, time
 import torch
-from rlnb.config import load_config
-from rlnb.demo import BanditPG
-from rlnb.runner import Runner
+from rlnb.core.config import load_config
+from rlnb.algos.demo import BanditPG
+from rlnb.core.runner import Runner
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--iterations", type=int, default=2000)

@@ -6,162 +6,29 @@ Docs: https://rlnb.github.io/rlnb/api.html.md"""
 
 # %% ../nbs/90_api.ipynb #e4b47783
 from __future__ import annotations
-import json, time
-from dataclasses import dataclass
+import time
 from pathlib import Path
-import rlnb
-from .core import RlnbError, atomic_write_text, get_device, git_commit, seed_everything
-from .config import budgets, config_dict, config_frame, load_config, save_config
-from .checkpoint import check_compatible, load_checkpoint
-from .explog import append_entry, format_entry, hardware
-from .logger import to_markdown
-from .runner import Runner, make_algo
+import gymnasium as gym
+import pandas as pd
 import torch
-from .data import load_trajectories, record, trajectory_paths
-from .envs import BUILTIN, make_env, scripted_action
-import rlnb.demo  # registers the demo algorithm
-import rlnb.ppo  # registers PPO
-import rlnb.awr  # registers AWR
-import rlnb.iql  # registers IQL
-from .ppo import read_policy
+import rlnb
+import rlnb.algos  # registers every algorithm
+from .analysis.compare import compare
+from .core.base import RlnbError, atomic_write_text, get_device
+from .core.config import load_config
+from .core.explog import append_entry, format_entry
+from .core.logger import to_markdown
+from .core.runs import Run, fresh_dir, resume, show_config, train, unused_dir
+from .data.evaluate import evaluate
+from .data.trajectories import load_trajectories, record, trajectory_paths
+from .envs.maniskill import maniskill_ids
+from .envs.picklite import scripted_action
+from .envs.registry import BUILTIN, env_kwargs, make_env
+from .policies.checkpoints import ladder, load_policy, pick_checkpoint, read_policy
 
 # %% auto #0
-__all__ = ['RESUMABLE', 'ANALYSIS_DIR', 'Run', 'plot_curve', 'train', 'resume', 'show_config', 'pretrain', 'finetune',
-           'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info', 'list_envs', 'check_params', 'fresh_dir',
-           'analysis_params', 'analyses', 'analyze']
-
-# %% ../nbs/90_api.ipynb #484541a5
-@dataclass
-class Run:
-    "A finished (or resumed-and-finished) run: its folder, final metrics and results table."
-    run_dir: Path
-    metrics: dict
-    table: object
-
-def _check_name(cfg):
-    "A named run may not reuse a run folder."
-    if cfg.name:
-        d = Path(cfg.runs_dir) / cfg.name
-        if d.exists() and any(d.iterdir()):
-            raise RlnbError(f"run folder {d} already exists; choose another name or continue it with: rlnb resume {d}")
-
-def _unused(path: Path) -> Path:
-    "`path`, or `path`-1, -2, ... : the first that does not exist."
-    d, i = path, 1
-    while d.exists(): d, i = path.with_name(f"{path.name}-{i}"), i + 1
-    return d
-
-def _new_run_dir(cfg) -> Path:
-    root = Path(cfg.runs_dir)
-    _check_name(cfg)
-    if cfg.name: d = root / cfg.name
-    else:
-        d = _unused(root / f"{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}-s{cfg.seed}")
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-def _write_meta(run_dir: Path, meta: dict):
-    atomic_write_text(run_dir / "run.json", json.dumps(meta, indent=2) + "\n")
-
-def _read_meta(run_dir: Path) -> dict:
-    try: return json.loads((run_dir / "run.json").read_text())
-    except (OSError, ValueError):
-        raise RlnbError(f"{run_dir} has no readable run.json, so it is not an rlnb run folder; pass the folder a run created") from None
-
-# %% ../nbs/90_api.ipynb #319a8d6d
-def plot_curve(df, path: str | Path, y: str = "eval/success", x: str = "env_steps"):
-    "Save a PNG of `y` against `x` from a results table (x falls back to grad_steps when no env step was taken)."
-    from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. Jupyter's inline) is left alone
-    if x not in df or df[x].max() == 0: x = "grad_steps"
-    d = df.dropna(subset=[y]) if y in df else df.iloc[:0]
-    fig = Figure(figsize=(5, 3.2)); ax = fig.subplots()
-    ax.plot(d[x], d[y], marker="o")
-    ax.set(xlabel=x.replace("_", " "), ylabel=y, title=Path(path).parent.name)
-    ax.grid(alpha=0.3)
-    fig.tight_layout(); fig.savefig(path, dpi=110)
-    return Path(path)
-
-def _finish(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str) -> Run:
-    df = runner.log.frame()
-    runner.log.write_tables(run_dir)
-    plot_curve(df, run_dir / "curve.png", y=f"eval/{runner.cfg.best_metric}")
-    meta.update(status="finished", finished=time.strftime("%Y-%m-%d %H:%M:%S"), counters=vars(runner.counters))
-    _write_meta(run_dir, meta)
-    append_entry(runner.cfg.log_file, format_entry(run_dir.name, command, run_dir, to_markdown(df), notes))
-    return Run(run_dir, df.iloc[-1].to_dict() if len(df) else {}, df)
-
-def _run(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str) -> Run:
-    try: runner.run()
-    except KeyboardInterrupt:
-        meta.update(status="interrupted"); _write_meta(run_dir, meta)
-        raise
-    finally:
-        close = getattr(runner.algo, "close", None)  # environments with worker processes
-        if close is not None: close()
-    return _finish(runner, run_dir, meta, command, notes)
-
-# %% ../nbs/90_api.ipynb #3b9c77ae
-def train(algo: str, config: str | Path | None = None, overrides: dict | None = None, *,
-          source: str = "override", command: str | None = None, notes: str = "") -> Run:
-    "Start a run of `algo`: defaults < `config` file < `overrides`; returns the finished `Run`."
-    cfg = load_config(algo, config, overrides, source=source)
-    get_device(cfg.device)
-    _check_name(cfg)
-    seed_everything(cfg.seed)
-    algo_ = make_algo(cfg)  # before the run folder exists: a bad checkpoint or env id leaves nothing behind
-    try: run_dir = _new_run_dir(cfg)
-    except RlnbError:
-        getattr(algo_, "close", lambda: None)()
-        raise
-    command = command or f"rlnb.train({algo!r}, config={config!r}, overrides={overrides!r})"
-    save_config(cfg, run_dir)
-    meta = dict(algo=algo, status="running", command=command, created=time.strftime("%Y-%m-%d %H:%M:%S"),
-                rlnb_version=rlnb.__version__, git_commit=git_commit(), hardware=hardware(), resumes=[])
-    _write_meta(run_dir, meta)
-    runner = Runner(algo_, cfg, run_dir)
-    return _run(runner, run_dir, meta, command, notes)
-
-# %% ../nbs/90_api.ipynb #0dc65820
-RESUMABLE = {"epochs", "quiet"}
-
-def _checkpoint_path(path: Path) -> Path:
-    return path / "latest.pt" if path.is_dir() else path
-
-def resume(path: str | Path, overrides: dict | None = None, *, command: str | None = None) -> Run:
-    "Continue the run whose folder (or checkpoint file) is `path`; only budgets, `epochs` and `quiet` may change."
-    path = Path(path)
-    if not path.exists():
-        raise RlnbError(f"{path} does not exist; pass a run folder (runs/<name>) or a checkpoint file inside one")
-    ckpt = _checkpoint_path(path)
-    state = load_checkpoint(ckpt)
-    run_dir = ckpt.parent
-    meta = _read_meta(run_dir)
-    saved = load_config(state["algo"], run_dir / "config.yaml", env={})
-    if config_dict(saved) != state["config"]:
-        raise RlnbError(f"checkpoint {ckpt} was written under another config than {run_dir / 'config.yaml'}; "
-                        "resume it from the run folder it was written in")
-    allowed = RESUMABLE | set(budgets(saved))
-    bad = sorted(set(overrides or {}) - allowed)
-    if bad:
-        raise RlnbError(f"'{bad[0]}' cannot change when resuming (it would make a different run); "
-                        f"only {', '.join(sorted(allowed))} can, or start a new run with rlnb train")
-    cfg = load_config(state["algo"], run_dir / "config.yaml", overrides, source="resume override")
-    check_compatible(state, cfg, ckpt)
-    runner = Runner(make_algo(cfg), cfg, run_dir)
-    runner.restore(state)
-    if runner.done():
-        raise RlnbError(f"run {run_dir} already finished at epoch {runner.counters.epoch}; raise its budget "
-                        f"(e.g. --set {next(iter(budgets(cfg)), 'epochs')}=...) to continue it, or start a new run")
-    command = command or f"rlnb.resume({str(path)!r}, overrides={overrides!r})"
-    meta["resumes"].append(dict(at_epoch=runner.counters.epoch, command=command, time=time.strftime("%Y-%m-%d %H:%M:%S")))
-    meta["status"] = "running"
-    if overrides: save_config(cfg, run_dir)
-    _write_meta(run_dir, meta)
-    return _run(runner, run_dir, meta, command, f"resumed at epoch {runner.counters.epoch}")
-
-def show_config(algo: str, config: str | Path | None = None, overrides: dict | None = None):
-    "The resolved config as a table of value, source and doc."
-    return config_frame(load_config(algo, config, overrides))
+__all__ = ['ANALYSIS_DIR', 'pretrain', 'finetune', 'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info', 'list_envs',
+           'check_params', 'analysis_params', 'analyses', 'analyze']
 
 # %% ../nbs/90_api.ipynb #1f3eda75
 def pretrain(config=None, overrides: dict | None = None, *, source="override", command=None, notes="pretraining") -> Run:
@@ -179,22 +46,16 @@ def finetune(checkpoint, config=None, overrides: dict | None = None, *, source="
 def evaluate_policy(checkpoint, episodes: int = 100, seed: int = 1_000_000, deterministic: bool = True, device="auto",
                     num_envs: int | None = None):
     "Evaluate the PPO policy of `checkpoint` on its task over seeds seed .. seed + episodes - 1; one row per episode."
-    from rlnb.evaluate import evaluate
-    from rlnb.ppo import env_kwargs, policy_agent
     if episodes < 1: raise RlnbError(f"episodes must be at least 1 (got {episodes})")
-    pre = read_policy(checkpoint)
-    cfg = load_config("ppo", overrides={k: v for k, v in pre["config"].items() if k in ("env_id", "reward", "control_mode", "hidden", "layers")}, env={})
     dev = get_device(device)
-    ag = policy_agent(pre, dev)
-    return evaluate(cfg.env_id, ag.act, seeds=range(seed, seed + episodes), deterministic=deterministic,
-                    num_envs=num_envs, device=dev, **env_kwargs(cfg))
+    ag, pre = load_policy(checkpoint, device=dev)
+    return evaluate(pre["env_id"], ag.act, seeds=range(seed, seed + episodes), deterministic=deterministic,
+                    num_envs=num_envs, device=dev, **env_kwargs(pre["config"]))
 
 def main_job(overrides: dict | None = None, *, target: float = 0.4, command: str | None = None,
              compare_seeds=(0, 1, 2)) -> dict:
     "Pretrain -> the rung nearest `target` deterministic success -> fine-tune -> the method comparison from that rung -> summary."
-    from rlnb.ppo import ladder, pick_checkpoint
     from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. Jupyter's inline) is left alone
-    import pandas as pd
     if not isinstance(target, (int, float)) or not 0 <= target <= 1:
         raise RlnbError(f"target success must be in [0, 1] (got {target!r}); e.g. 0.4 for 40%")
     ov = dict(overrides or {})
@@ -231,7 +92,6 @@ def main_job(overrides: dict | None = None, *, target: float = 0.4, command: str
     md = "## Pretraining and GAE-PPO fine-tuning\n\n" + to_markdown(table) + "\n"
     comparison = None
     if compare_seeds:
-        from rlnb.compare import compare
         shared = {k: v for k, v in ov.items() if k in ("device", "log_file", "env_id")}
         comparison = compare(ck, pre.run_dir / "best.pt", out / "comparison", seeds=tuple(compare_seeds), overrides=shared,
                              command=command)
@@ -277,8 +137,6 @@ def dataset_info(path: str | Path) -> dict:
 
 def list_envs() -> dict[str, list[str]]:
     "Environment ids by kind: built-in, ManiSkill (needs Vulkan), gymnasium."
-    import gymnasium as gym
-    from rlnb.maniskill import maniskill_ids
     ms = maniskill_ids()
     return {"builtin": sorted(BUILTIN), "maniskill": sorted(ms), "gymnasium": sorted(k for k in gym.registry if k not in ms)}
 
@@ -302,10 +160,6 @@ def check_params(values: dict, kinds: dict):
         flag = f"-y '{name}: {example}'" if base.startswith("list") else f"-p {name} {example}"
         raise RlnbError(f"parameter {name} must be {what}{' or None' if kind.endswith('|None') else ''} (got {v!r}); "
                         f"e.g. papermill ... {flag}, or rlnb analyze ... -p {name}={example}")
-
-def fresh_dir(runs_dir, prefix: str) -> Path:
-    "A folder path runs_dir/<prefix>-<time> that does not exist yet (not created)."
-    return _unused(Path(runs_dir) / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 def _analysis_names() -> list[str]:
     if not ANALYSIS_DIR.is_dir(): raise RlnbError(f"no analysis/ folder next to the rlnb package ({ANALYSIS_DIR}); run from a source checkout")

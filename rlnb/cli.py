@@ -8,11 +8,12 @@ Docs: https://rlnb.github.io/rlnb/cli.html.md"""
 from __future__ import annotations
 import argparse, sys, warnings
 import yaml
-from .core import RlnbError
-from .config import CONFIGS
-from .explog import command_line
-from .runner import ALGOS
+from .core.base import RlnbError
+from .core.config import CONFIGS
+from .core.explog import command_line
+from .core.runner import ALGOS
 from . import api
+from .policies.checkpoints import ladder, pick_checkpoint
 
 # %% auto #0
 __all__ = ['parse_sets', 'main']
@@ -96,7 +97,6 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "finetune":
             src = args.source
             if args.target is not None:
-                from rlnb.ppo import pick_checkpoint
                 src = pick_checkpoint(src, args.target)
                 print(f"starting from {src}")
             _summary(api.finetune(src, args.config, parse_sets(args.set), command=cmd))
@@ -104,7 +104,6 @@ def main(argv: list[str] | None = None) -> int:
             df = api.evaluate_policy(args.checkpoint, args.episodes, args.seed, not args.stochastic, args.device)
             print(df.drop(columns="seed").mean().to_string())
         elif args.cmd == "ladder":
-            from rlnb.ppo import ladder
             print(ladder(args.run).to_string(index=False))
         elif args.cmd == "main":
             seeds = () if args.seeds.strip().lower() == "none" else _seeds(args.seeds)

@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 import torch
 from conftest import assert_user_error, cli, snapshot
-from rlnb.awr import awr_update, awr_weights
-from rlnb.core import RlnbError
-from rlnb.ppo import ActorCritic
+from rlnb.algos.awr import awr_update, awr_weights
+from rlnb.core.base import RlnbError
+from rlnb.policies.networks import ActorCritic
 
 TINY = dict(num_envs=8, num_steps=10, total_timesteps=160, mc_samples=2, replica_envs=64, update_epochs=2,
             num_minibatches=2, hidden=16, layers=1, eval_episodes=8, quiet="true")

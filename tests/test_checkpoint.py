@@ -2,9 +2,9 @@ import pytest
 import torch
 from conftest import cli, assert_user_error, snapshot
 from rlnb import api
-from rlnb.checkpoint import save_checkpoint, load_checkpoint, check_compatible
-from rlnb.config import load_config
-from rlnb.core import RlnbError, atomic_write
+from rlnb.core.checkpoint import save_checkpoint, load_checkpoint, check_compatible
+from rlnb.core.config import load_config
+from rlnb.core.base import RlnbError, atomic_write
 
 
 def small(work, name, **kw):

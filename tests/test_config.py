@@ -2,17 +2,34 @@ import warnings
 import pytest
 import yaml
 from conftest import cli, assert_user_error, snapshot
-from rlnb.core import RlnbError
-from rlnb.config import (CONFIGS, CONFIG_DIR, ConfigDeprecationWarning, config_dict, config_keys, load_config,
-                         qa_steps, read_yaml, save_config)
+import rlnb.algos  # registers every algorithm and its config
+from rlnb.core.base import RlnbError
+from rlnb.core.config import (CONFIGS, ConfigDeprecationWarning, config_dict, config_keys, load_config,
+                              qa_steps, read_yaml, save_config)
 
 
 @pytest.mark.parametrize("algo", sorted(CONFIGS))
-def test_shipped_defaults_cover_every_key(algo):
-    keys = set(read_yaml(CONFIG_DIR / "runner.yaml")) | set(read_yaml(CONFIG_DIR / f"algo_{algo}.yaml"))
-    assert keys == set(config_keys(CONFIGS[algo]))
+def test_every_key_has_a_default_and_a_doc(algo):
+    "Each key is written once in its config dataclass: a default, a doc, and (redeclared keys) inherited bounds."
     cfg = load_config(algo, env={})
-    assert all(s.startswith("default") for s in cfg.sources.values())
+    assert set(cfg.sources) == set(config_keys(CONFIGS[algo]))
+    assert all(s == "default" for s in cfg.sources.values())
+    import dataclasses
+    assert all(f.metadata.get("doc") for f in dataclasses.fields(CONFIGS[algo]))
+
+
+def test_a_redeclared_default_keeps_doc_and_bounds():
+    ppo, base = [{f.name: f for f in __import__("dataclasses").fields(c)} for c in (CONFIGS["ppo"], CONFIGS["awr"])]
+    assert ppo["num_envs"].default == 512 and base["num_envs"].default == 100
+    assert ppo["num_envs"].metadata["ge"] == 1 and "parallel environments" in ppo["num_envs"].metadata["doc"]
+    with pytest.raises(RlnbError, match="'num_envs' must be >= 1"): load_config("ppo", overrides={"num_envs": 0}, env={})
+
+
+def test_no_defaults_outside_the_configs():
+    "The package ships experiment files only (the main job's), never a second copy of the defaults."
+    shipped = sorted(p.name for p in (__import__("pathlib").Path(rlnb.__file__).parent / "configs").glob("*.yaml"))
+    assert shipped == ["main_finetune.yaml", "main_pretrain.yaml"]
+    assert "sac" not in CONFIGS  # returns with SAC itself
 
 
 def test_layers_later_wins(tmp_path):
@@ -21,7 +38,7 @@ def test_layers_later_wins(tmp_path):
     cfg = load_config("demo", f, {"lr": "0.02"}, env={})
     assert (cfg.seed, cfg.lr, cfg.hidden) == (3, 0.02, 64)
     assert cfg.sources["seed"] == str(f) and cfg.sources["lr"] == "override"
-    assert cfg.sources["hidden"] == "default algo_demo.yaml" and cfg.sources["device"] == "default runner.yaml"
+    assert cfg.sources["hidden"] == "default" and cfg.sources["device"] == "default"
 
 
 def test_resolved_config_round_trips(tmp_path):
@@ -62,11 +79,11 @@ def test_yaml_file_errors(tmp_path):
 
 def test_qa_steps_unset_set_invalid():
     assert qa_steps({}) is None and qa_steps({"QA_STEPS": ""}) is None
-    iql, sac, ppo = (load_config(a, env={}) for a in ("iql", "sac", "ppo"))
-    assert (iql.grad_steps_IQL, sac.grad_steps_SAC, ppo.total_timesteps) == (10000, 100000, 10000000)
+    iql, awr, ppo = (load_config(a, env={}) for a in ("iql", "awr", "ppo"))
+    assert (iql.grad_steps_IQL, awr.total_timesteps, ppo.total_timesteps) == (10000, 50000, 10000000)
     env = {"QA_STEPS": "37"}
-    iql, sac, ppo = (load_config(a, env=env) for a in ("iql", "sac", "ppo"))
-    assert (iql.grad_steps_IQL, sac.grad_steps_SAC, ppo.total_timesteps) == (37, 37, 37)
+    iql, awr, ppo = (load_config(a, env=env) for a in ("iql", "awr", "ppo"))
+    assert (iql.grad_steps_IQL, awr.total_timesteps, ppo.total_timesteps) == (37, 37, 37)
     assert iql.sources["grad_steps_IQL"] == "QA_STEPS"
     assert iql.gamma == load_config("iql", env={}).gamma  # only budgets change
     for bad in ("abc", "0", "-5", "1.5", "5e3"):
@@ -111,5 +128,5 @@ def test_cli_config_shows_sources(work):
     assert "rlnb: warning:" in p.stderr and "grad_steps_IQL" in p.stderr
     line = next(l for l in p.stdout.splitlines() if l.startswith("grad_steps_IQL"))
     assert " 7 " in line and "override (as 'grad_steps')" in line
-    p = cli("config", "sac", env={"QA_STEPS": "11"}, check=0)
-    assert any(l.startswith("grad_steps_SAC") and "QA_STEPS" in l and " 11 " in l for l in p.stdout.splitlines())
+    p = cli("config", "ppo", env={"QA_STEPS": "11"}, check=0)
+    assert any(l.startswith("total_timesteps") and "QA_STEPS" in l and " 11 " in l for l in p.stdout.splitlines())

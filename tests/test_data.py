@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 from conftest import assert_user_error, cli, snapshot
-from rlnb.data import OfflineDataset, load_trajectories, record, save_trajectories
-from rlnb.envs import PickLite, scripted_action
-from rlnb.maniskill import _xdg
+from rlnb.data.trajectories import OfflineDataset, load_trajectories, record, save_trajectories
+from rlnb.envs.picklite import PickLite, scripted_action
+from rlnb.envs.maniskill import _xdg
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_file_written_by_rlnb_loads_in_maniskill(tmp_path):
 def test_recorded_maniskill_episode_replays_from_its_seed(tmp_path):
     "rlnb records ManiSkill episodes with their seeds: ManiSkill itself, reset with that seed and fed the actions, retraces them."
     import gymnasium as gym
-    from rlnb.maniskill import ManiSkillEnv
+    from rlnb.envs.maniskill import ManiSkillEnv
     with ManiSkillEnv("PickCube-v1", num_envs=2, device="cpu", seed=7) as env:
         g = torch.Generator().manual_seed(0)
         record(env, lambda o: torch.rand(len(o), 7, generator=g) * 2 - 1, 3, path=tmp_path / "ms", seed=7)

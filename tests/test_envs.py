@@ -1,7 +1,7 @@
 import pytest
 import torch
-from rlnb.core import RlnbError
-from rlnb.envs import PickLite, scripted_action
+from rlnb.core.base import RlnbError
+from rlnb.envs.picklite import PickLite, scripted_action
 
 
 def rollout(env, acts):

@@ -1,6 +1,6 @@
 import subprocess, sys
 from rlnb import api
-from rlnb.explog import append_entry, format_entry
+from rlnb.core.explog import append_entry, format_entry
 
 
 def test_every_run_appends_one_entry_and_keeps_older_ones(work):
@@ -22,7 +22,7 @@ def test_every_run_appends_one_entry_and_keeps_older_ones(work):
 
 def test_concurrent_appends_all_land_whole(tmp_path):
     log = tmp_path / "log.md"
-    code = ("import sys; from rlnb.explog import append_entry, format_entry\n"
+    code = ("import sys; from rlnb.core.explog import append_entry, format_entry\n"
             "i = sys.argv[1]\n"
             "for j in range(20): append_entry(sys.argv[2], format_entry(f'r{i}-{j}', 'cmd', 'runs/x', '| a |\\n|---:|\\n| ' + 'x' * 5000 + ' |', commit='c'))")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(i), str(log)]) for i in range(4)]

@@ -1,10 +1,11 @@
 "Gymnasium envs behind the protocol, and deterministic evaluation."
 import pytest
 import torch
-from rlnb.core import RlnbError
-from rlnb.envs import PickLite, make_env, scripted_action
-from rlnb.evaluate import evaluate
-from rlnb.gymenv import GymEnv
+from rlnb.core.base import RlnbError
+from rlnb.envs.picklite import PickLite, scripted_action
+from rlnb.envs.registry import make_env
+from rlnb.data.evaluate import evaluate
+from rlnb.envs.gymenv import GymEnv
 
 
 def test_gym_restore_and_replay_exact_across_resets():

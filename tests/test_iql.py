@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 import torch
 from conftest import assert_user_error, cli, snapshot
-from rlnb.config import load_config
-from rlnb.data import OfflineDataset, load_trajectories, record, save_trajectories
-from rlnb.envs import PickLite, scripted_action
-from rlnb.iql import IQL, expectile_loss, gae_with_value
-from rlnb.runner import Runner
+from rlnb.core.config import load_config
+from rlnb.data.trajectories import OfflineDataset, load_trajectories, record, save_trajectories
+from rlnb.envs.picklite import PickLite, scripted_action
+from rlnb.algos.iql import IQL, expectile_loss
+from rlnb.policies.advantages import gae_with_value
+from rlnb.core.runner import Runner
 
 
 def test_expectile_loss_asymmetry_and_mean():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import assert_user_error, cli, snapshot
-from rlnb.maniskill import ManiSkillEnv
+from rlnb.envs.maniskill import ManiSkillEnv
 
 
 def close(a, b):

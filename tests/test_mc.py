@@ -1,9 +1,9 @@
 "MC-k re-rollouts: exact on a deterministic case, unbiased on a case with known Q and V, the rollout env left as it was."
 import pytest
 import torch
-from rlnb.core import RlnbError
-from rlnb.envs import PickLite, scripted_action
-from rlnb.mc import mc_advantages, rollout
+from rlnb.core.base import RlnbError
+from rlnb.envs.picklite import PickLite, scripted_action
+from rlnb.data.mc import mc_advantages, rollout
 
 
 def test_known_q_and_v_with_a_stochastic_continuation():
@@ -62,7 +62,7 @@ def test_bad_k():
 
 
 def test_short_maniskill_cpu_rerollout():
-    from rlnb.maniskill import ManiSkillEnv
+    from rlnb.envs.maniskill import ManiSkillEnv
     with ManiSkillEnv("PickCube-v1", num_envs=2, device="cpu", seed=0, reward="dense") as env:
         env.reset(seed=0)
         for _ in range(40): env.step(torch.zeros(2, 7))  # 10 steps before the time limit

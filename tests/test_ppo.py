@@ -2,10 +2,13 @@
 import pytest
 import torch
 from conftest import assert_user_error, cli, snapshot
-from rlnb.config import load_config
-from rlnb.core import RlnbError
-from rlnb.ppo import PPO, ActorCritic, gae, pick_checkpoint, ppo_loss, ppo_update
-from rlnb.runner import Runner
+from rlnb.core.config import load_config
+from rlnb.core.base import RlnbError
+from rlnb.algos.ppo import PPO, ppo_loss, ppo_update
+from rlnb.policies.networks import ActorCritic
+from rlnb.policies.advantages import gae
+from rlnb.policies.checkpoints import pick_checkpoint
+from rlnb.core.runner import Runner
 
 SMALL = dict(num_envs=64, num_steps=20, total_timesteps=64 * 20 * 4, cycles=2, hidden=32, layers=2,
              eval_episodes=16, num_minibatches=4, quiet=True)
@@ -145,7 +148,7 @@ def test_main_job_end_to_end_at_qa_size(work):
 
 
 def test_checkpoint_for_other_sizes_is_refused(work):
-    from rlnb.checkpoint import load_checkpoint, save_checkpoint
+    from rlnb.core.checkpoint import load_checkpoint, save_checkpoint
     args = sum((["-s", f"{k}={v}"] for k, v in (SMALL | {"epochs": 1}).items()), [])
     cli("pretrain", *args, "-s", "name=pre", check=0)
     ck = next((work / "runs" / "pre" / "ladder").glob("ckpt_*.pt"))
@@ -163,7 +166,7 @@ def test_critic_from_another_checkpoint(work):
     a, b = work / "runs" / "a" / "latest.pt", work / "runs" / "b" / "latest.pt"
     cfg = load_config("ppo", overrides=SMALL | dict(pretrained=str(a), critic_from=str(b)), env={})
     algo = PPO(cfg)
-    from rlnb.checkpoint import load_checkpoint
+    from rlnb.core.checkpoint import load_checkpoint
     sb, sa = load_checkpoint(b)["algo_state"]["agent"], load_checkpoint(a)["algo_state"]["agent"]
     own = algo.agent.state_dict()
     assert all(torch.equal(own[k], sb[k]) for k in own if k.startswith("critic."))

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import torch
 from conftest import ROOT, assert_user_error, cli, papermill, snapshot
-from rlnb.core import RlnbError
-from rlnb.envs import PickLite
-from rlnb.ranking import (SHIPPED_CHECKPOINT, estimate, explorer, ground_truth, load_policy, parse_estimator, rank_metrics,
+from rlnb.core.base import RlnbError
+from rlnb.envs.picklite import PickLite
+from rlnb.analysis.ranking import (SHIPPED_CHECKPOINT, estimate, explorer, ground_truth, load_policy, parse_estimator, rank_metrics,
                           ranking_study, snr, summarize, traj_advantage)
 
 SMALL = ["-p", "n_states=24", "-p", "K=4", "-p", "M=4", "-p", "E=2", "-p", "data_steps=1000", "-p", "critic_steps=100",

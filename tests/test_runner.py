@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 import torch
 from conftest import RLNB, cli, assert_user_error, snapshot
-from rlnb.config import load_config
-from rlnb.runner import Runner
+from rlnb.core.config import load_config
+from rlnb.core.runner import Runner
 from rlnb import api
 
 

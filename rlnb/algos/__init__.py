@@ -1,0 +1,2 @@
+"rlnb.algos: one module per algorithm, each registering itself with the runner; importing this package registers them all."
+from . import demo, ppo, awr, iql  # noqa: F401  (registration)

@@ -1,0 +1,1 @@
+"rlnb.core: configs, the runner, checkpoints, logs, the experiment log and run folders. Imports nothing else of rlnb."
