@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/cli.html.md"""
 
 # %% ../nbs/91_cli.ipynb #9326928b
 from __future__ import annotations
-import argparse, sys, warnings
+import argparse, shutil, sys, warnings
 import yaml
 from .core.base import RlnbError
 from .core.config import CONFIGS
@@ -16,7 +16,7 @@ from . import api
 from .policies.checkpoints import ladder, pick_checkpoint
 
 # %% auto #0
-__all__ = ['parse_sets', 'main']
+__all__ = ['parse_sets', 'config_table', 'main']
 
 # %% ../nbs/91_cli.ipynb #27d8c595
 def parse_sets(items: list[str] | None, flag: str = "--set") -> dict:
@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("resume", help="continue a run from its folder or a checkpoint")
     r.add_argument("path"); r.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="a new budget, epochs or quiet")
     c = sub.add_parser("config", help="show the resolved config with each value's source"); c.add_argument("algo"); common(c)
-    sub.add_parser("algos", help="list algorithms and whether they run yet")
+    sub.add_parser("algos", help="list the algorithms")
     pt = sub.add_parser("pretrain", help="PPO from scratch with a checkpoint ladder"); common(pt)
     ft = sub.add_parser("finetune", help="PPO from a checkpoint, or from the ladder rung nearest --target")
     ft.add_argument("source", help="a checkpoint (.pt), or a pretraining run folder with --target")
@@ -70,6 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--seeds", default="0,1,2", help="seeds of the method comparison, comma-separated; 'none' skips it")
     return p
 
+def config_table(df, width: int | None = None) -> str:
+    "`rlnb config`'s table: key, value, source, then the doc left-aligned and cut to the terminal's width."
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    rows = [(str(k), str(r.value), str(r.source), str(r.doc)) for k, r in df.iterrows()]
+    w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("key", "value", "source"))]
+    room = max(width - sum(w) - 6, 20)
+    cut = lambda d: d if len(d) <= room else d[:room - 1] + "…"
+    lines = [f"{'key':<{w[0]}}  {'value':>{w[1]}}  {'source':<{w[2]}}  doc"]
+    return "\n".join(lines + [f"{k:<{w[0]}}  {v:>{w[1]}}  {s:<{w[2]}}  {cut(d)}" for k, v, s, d in rows])
+
 def _seeds(text: str) -> tuple[int, ...]:
     try: seeds = tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError: raise RlnbError(f"--seeds takes comma-separated integers like 0,1,2 (got {text!r})") from None
@@ -86,10 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     cmd = command_line() if argv is None else "rlnb " + " ".join(argv)
     try:
         if args.cmd == "config":
-            with __import__("pandas").option_context("display.max_colwidth", 80, "display.width", 200):
-                print(api.show_config(args.algo, args.config, parse_sets(args.set)).to_string())
+            print(config_table(api.show_config(args.algo, args.config, parse_sets(args.set))))
         elif args.cmd == "algos":
-            for name in sorted(CONFIGS): print(f"{name:8s} {'runs' if name in ALGOS else 'config only (not implemented yet)'}")
+            for name in sorted(ALGOS): print(f"{name:6s} {CONFIGS[name].__doc__.strip().splitlines()[0]}")
         elif args.cmd == "train":
             _summary(api.train(args.algo, args.config, parse_sets(args.set), command=cmd))
         elif args.cmd == "pretrain":

@@ -130,3 +130,14 @@ def test_cli_config_shows_sources(work):
     assert " 7 " in line and "override (as 'grad_steps')" in line
     p = cli("config", "ppo", env={"QA_STEPS": "11"}, check=0)
     assert any(l.startswith("total_timesteps") and "QA_STEPS" in l and " 11 " in l for l in p.stdout.splitlines())
+
+
+def test_cli_config_fits_the_terminal(work):
+    "`rlnb config` rows fit the terminal's width, docs left-aligned after key, value and source."
+    p = cli("config", "ppo", env={"COLUMNS": "100"}, check=0)
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["key", "value", "source", "doc"] and all(len(l) <= 100 for l in lines)
+    doc_at = lines[0].index("doc")
+    gamma = next(l for l in lines if l.startswith("gamma "))
+    assert gamma[doc_at:] == "discount" and "default" in gamma
+    assert any(l.endswith("…") for l in lines)  # long docs are cut, not wrapped

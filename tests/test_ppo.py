@@ -176,3 +176,16 @@ def test_critic_from_another_checkpoint(work):
     assert_user_error(cli("train", "ppo", *args, "-s", f"critic_from={b}", "-s", "hidden=16"), "other network sizes")
     assert_user_error(cli("train", "ppo", *args, "-s", "freeze_actor=true", "-s", "freeze_critic=true"), "leave nothing to train")
     assert snapshot(work) == before
+
+
+def test_grad_steps_count_gradient_updates():
+    "A PPO update phase of update_epochs x num_minibatches minibatch steps counts as that many gradient updates."
+    from rlnb.core.config import load_config
+    from rlnb.core.runner import Runner
+    from rlnb.algos.ppo import PPO
+    cfg = load_config("ppo", overrides=dict(num_envs=8, num_steps=4, total_timesteps=64, update_epochs=3, num_minibatches=2,
+                                            target_kl=100.0, hidden=8, layers=1, eval_episodes=2, cycles=1, quiet=True,
+                                            device="cpu"), env={})
+    r = Runner(PPO(cfg), cfg)
+    r.run()
+    assert (r.counters.iteration, r.counters.grad_steps) == (2, 2 * 3 * 2)

@@ -43,7 +43,7 @@ def awr_update(agent: ActorCritic, opt, obs, act, weights, *, update_epochs: int
             total += loss.detach(); steps += 1
     return {"awr_loss": total / max(steps, 1), "grad_steps": steps}
 
-# %% ../../nbs/algos/42_awr.ipynb #a2e8defd
+# %% ../../nbs/algos/42_awr.ipynb #833f9333
 @register_config
 @dataclass(kw_only=True)
 class AWRConfig(PolicyConfig):

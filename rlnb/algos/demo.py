@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from ..core.base import get_device
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Optional  # Optional: RunConfig's annotations, for the docs
 from ..core.config import RunConfig, param, register_config
 from ..core.runner import register_algo
 
@@ -32,7 +32,7 @@ def bandit_reward(obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
     "Negative distance from the action to the goal, (n,)."
     return -(act - bandit_goal(obs)).norm(dim=-1)
 
-# %% ../../nbs/algos/40_demo.ipynb #98148d5c
+# %% ../../nbs/algos/40_demo.ipynb #227f84c5
 @register_config
 @dataclass(kw_only=True)
 class DemoConfig(RunConfig):

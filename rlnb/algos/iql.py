@@ -29,7 +29,7 @@ def expectile_loss(u: torch.Tensor, tau: float) -> torch.Tensor:
     return (torch.abs(tau - (u < 0).float()) * u ** 2).mean()
 
 
-# %% ../../nbs/algos/43_iql.ipynb #7facc89f
+# %% ../../nbs/algos/43_iql.ipynb #3f565fce
 @register_config
 @dataclass(kw_only=True)
 class IQLConfig(RunConfig):

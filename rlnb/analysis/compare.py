@@ -77,15 +77,16 @@ def compare(start, oracle, out_dir, *, seeds=(0, 1, 2), budget: int = 50_000, me
     for m in methods:
         for s in seeds:
             algo, mo = method_runs(m, start, oracle, critic, dataset, budget, s, net, k, awr_epochs, iql_steps)
-            name = f"{re.sub(r'[^a-z0-9]+', '-', m.lower()).strip('-')}-s{s}"
+            label = m.replace("MC16", f"MC{k}")  # the label says the k it ran with
+            name = f"{re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')}-s{s}"
             valid = {f.name for f in dataclasses.fields(config_class(algo))}
             run = train(algo, overrides={k: v for k, v in common.items() if k in valid} | mo | {"seed": s, "name": name},
-                            command=command, notes=f"comparison: {m}, seed {s}")
+                            command=command, notes=f"comparison: {label}, seed {s}")
             df = run.table.dropna(subset=["eval/success"])
             steps = df.env_steps if algo != "iql" else pd.Series([budget] * len(df), index=df.index)
-            curves.append(pd.DataFrame({"method": m, "seed": s, "env_steps": steps.values, "progress": range(1, len(df) + 1),
+            curves.append(pd.DataFrame({"method": label, "seed": s, "env_steps": steps.values, "progress": range(1, len(df) + 1),
                                         "success": df["eval/success"].values}))
-            rows.append({"method": m, "seed": s, "peak": df["eval/success"].max(), "final": df["eval/success"].iloc[-1],
+            rows.append({"method": label, "seed": s, "peak": df["eval/success"].max(), "final": df["eval/success"].iloc[-1],
                          "mc_steps": float(df["mc_steps"].iloc[-1]) if "mc_steps" in df else 0.0, "run": str(run.run_dir)})
     per_run = pd.DataFrame(rows)
     start_success = pre.get("eval", {}).get("eval/success", float("nan"))

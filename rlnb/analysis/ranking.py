@@ -6,35 +6,30 @@ Docs: https://rlnb.github.io/rlnb/analysis/ranking.html.md"""
 
 # %% ../../nbs/analysis/51_ranking.ipynb #e698d1ac
 from __future__ import annotations
-import re, time
+import re, time, warnings
 from pathlib import Path
+import numpy as np
 import pandas as pd
 import torch
+from scipy import stats
 import rlnb
-from ..core.config import load_config
-from ..core.base import RlnbError, get_device
-from ..data.trajectories import OfflineDataset, act, record
-from ..envs.registry import make_env
 from ..algos.iql import IQL
-from ..policies.advantages import gae_with_value
+from ..core.base import RlnbError, get_device
+from ..core.config import load_config
 from ..data.mc import rerollouts, rollout
-from ..policies.networks import ActorCritic, mlp
-from ..envs.registry import env_kwargs
+from ..data.trajectories import OfflineDataset, act, record
+from ..envs.registry import env_kwargs, make_env
+from ..policies.advantages import gae_with_value
 from ..policies.checkpoints import load_policy
+from ..policies.networks import ActorCritic, mlp
 
 # %% auto #0
-__all__ = ['ESTIMATORS', 'DEFAULT_ESTIMATORS', 'METRICS', 'SHIPPED_CHECKPOINT', 'ranks', 'rank_metrics', 'summarize', 'snr',
+__all__ = ['ESTIMATORS', 'DEFAULT_ESTIMATORS', 'METRICS', 'SHIPPED_CHECKPOINT', 'rank_metrics', 'summarize', 'snr',
            'ground_truth', 'parse_estimator', 'needs', 'batched', 'traj_advantage', 'regress', 'train_iql', 'critics',
            'estimate', 'value_quality', 'prepare', 'split_half', 'ranking_study', 'rho_table', 'snr_study', 'png',
            'plot_snr', 'plot_rho', 'state_frame', 'plot_state', 'explorer']
 
 # %% ../../nbs/analysis/51_ranking.ipynb #950e0e2b
-def ranks(x: torch.Tensor) -> torch.Tensor:
-    "Ranks 1..K along the last dimension; tied values share the mean of their ranks. (S, K) -> (S, K)."
-    smaller = (x.unsqueeze(-1) > x.unsqueeze(-2)).sum(-1)
-    equal = (x.unsqueeze(-1) == x.unsqueeze(-2)).sum(-1)  # counts itself
-    return (smaller + (equal + 1) / 2).double()
-
 def _pairs(x: torch.Tensor) -> torch.Tensor:
     "sign(x_i - x_j) for every pair i < j: (S, K) -> (S, K(K-1)/2)."
     i, j = torch.triu_indices(x.shape[1], x.shape[1], 1)
@@ -47,35 +42,33 @@ def rank_metrics(est, truth) -> pd.DataFrame:
         raise RlnbError(f"estimates {tuple(est.shape)} and truth {tuple(truth.shape)} must both be (states, actions)")
     if est.shape[1] < 2: raise RlnbError("a ranking needs at least 2 actions per state")
     nan = torch.tensor(float("nan"), dtype=torch.float64)
-    re_, rt = ranks(est), ranks(truth)
-    re_, rt = re_ - re_.mean(1, keepdim=True), rt - rt.mean(1, keepdim=True)
-    den = (re_.pow(2).sum(1) * rt.pow(2).sum(1)).sqrt()
-    rho = torch.where(den > 0, (re_ * rt).sum(1) / den.clamp_min(1e-300), nan)
+    e, t = est.numpy(), truth.numpy()
+    with warnings.catch_warnings():  # a constant row has no ranking: NaN, as documented, without a warning per state
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rho = stats.pearsonr(stats.rankdata(e, axis=1), stats.rankdata(t, axis=1), axis=1).statistic  # Spearman
+        tau = np.array([stats.kendalltau(a, b).statistic for a, b in zip(e, t)])                    # tau-b
     pe, pt = _pairs(est), _pairs(truth)
-    n0 = pe.shape[1]
-    den = ((n0 - (pt == 0).sum(1)) * (n0 - (pe == 0).sum(1))).double().sqrt()
-    tau = torch.where(den > 0, (pe * pt).sum(1) / den.clamp_min(1e-300), nan)
     top1 = (truth.gather(1, est.argmax(1, keepdim=True))[:, 0] == truth.max(1).values).double()
     top1 = torch.where(truth.max(1).values > truth.min(1).values, top1, nan)
     strict = pt != 0
     agree = ((pe == pt) & strict).sum(1) + 0.5 * ((pe == 0) & strict).sum(1)
     conc = torch.where(strict.any(1), agree / strict.sum(1).clamp_min(1), nan)
-    return pd.DataFrame({"spearman": rho.numpy(), "kendall": tau.numpy(), "top1": top1.numpy(), "concordance": conc.numpy()})
+    return pd.DataFrame({"spearman": rho, "kendall": tau, "top1": top1.numpy(), "concordance": conc.numpy()})
 
 # %% ../../nbs/analysis/51_ranking.ipynb #60622d68
 def summarize(per_state: pd.DataFrame, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> pd.DataFrame:
     "Mean and median of every column over states (NaN left out), with percentile bootstrap intervals; one row per column."
-    g = torch.Generator().manual_seed(seed)
-    lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
     rows = []
     for col in per_state.columns:
-        x = torch.tensor(per_state[col].to_numpy(dtype=float, copy=True))
-        x = x[~x.isnan()]
+        x = per_state[col].to_numpy(dtype=float)
+        x = x[~np.isnan(x)]
         row = {"metric": col, "states": len(x)}
-        if len(x):
-            b = x[torch.randint(len(x), (n_boot, len(x)), generator=g)]  # (n_boot, n)
-            for name, stat, boot in (("mean", x.mean(), b.mean(1)), ("median", x.quantile(0.5), b.quantile(0.5, dim=1))):
-                row |= {name: stat.item(), f"{name}_lo": boot.quantile(lo).item(), f"{name}_hi": boot.quantile(hi).item()}
+        for name, stat in (("mean", np.mean), ("median", np.median)):
+            if len(x) < 2: row |= {name: float(stat(x)) if len(x) else float("nan")}; continue
+            ci = stats.bootstrap((x,), stat, n_resamples=n_boot, confidence_level=level, method="percentile",
+                                 rng=np.random.default_rng(seed)).confidence_interval
+            row |= {name: float(stat(x)), f"{name}_lo": float(ci.low), f"{name}_hi": float(ci.high)}
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -393,10 +386,12 @@ def plot_rho(per_state: pd.DataFrame, metric: str = "spearman", seed: int = 0):
     import seaborn as sns
     from matplotlib.figure import Figure
     d = per_state.dropna(subset=[metric])
+    s = pd.concat([summarize(g[[metric]], seed=seed).assign(estimator=n) for n, g in d.groupby("estimator", sort=False)])
     fig = Figure(figsize=(7, 0.45 * d.estimator.nunique() + 1.2), layout="constrained")
     ax = fig.subplots()
-    sns.barplot(d, x=metric, y="estimator", errorbar=("ci", 95), seed=seed, color="#9ecae1", ax=ax)
-    sns.stripplot(d, x=metric, y="estimator", size=2, alpha=0.35, color="#08519c", ax=ax, jitter=0.25)
+    y = np.arange(len(s))
+    ax.barh(y, s["mean"], xerr=[s["mean"] - s.mean_lo, s.mean_hi - s["mean"]], color="#9ecae1", capsize=3)  # summarize's CIs
+    sns.stripplot(d, x=metric, y="estimator", order=list(s.estimator), size=2, alpha=0.35, color="#08519c", ax=ax, jitter=0.25)
     ax.axvline(0, color="k", lw=0.8)
     ax.set(xlabel=f"{metric} per state (bar: mean, 95% bootstrap CI)", ylabel="", xlim=(-1.05, 1.05))
     return fig

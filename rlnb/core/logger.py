@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/core/logger.html.md"""
 
 # %% ../../nbs/core/03_logger.ipynb #b73be8e6
 from __future__ import annotations
-import math, sys
+import math, shutil, sys
 from collections import defaultdict
 from pathlib import Path
 import torch
@@ -28,8 +28,9 @@ def _means(batch: dict) -> dict:
 class MetricLogger:
     "Collects metrics per batch, averages them per iteration and per cycle, and writes TensorBoard, CSV and markdown."
     def __init__(self, run_dir: str | Path | None = None, quiet: bool = False, print_iterations: bool = True,
-                 tensorboard: bool = True):
+                 tensorboard: bool = True, console: tuple[str, ...] | None = None):
         self.run_dir, self.quiet, self.print_iterations = Path(run_dir) if run_dir else None, quiet, print_iterations
+        self.console = console
         self.tensorboard, self._writer = tensorboard and run_dir is not None, None
         self.batch, self.iters, self.rows = defaultdict(list), defaultdict(list), []
 
@@ -74,12 +75,21 @@ class MetricLogger:
         from tqdm.auto import tqdm
         tqdm.write(msg, file=sys.stdout)
 
-    @staticmethod
-    def table_line(row: dict, header: bool = False) -> str:
-        cols = list(row)
-        fmt = lambda v: f"{v:>12.4g}" if isinstance(v, float) else f"{v!s:>12}"
+    COUNTERS = ("epoch", "cycle", "env_steps", "grad_steps", "time_s")
+
+    def columns(self, row: dict) -> list[str]:
+        "What the console table shows: the counters, then `console` metrics (default: losses, return, success, reward)."
+        metrics = [k for k in row if k not in self.COUNTERS and (k in self.console if self.console is not None else
+                                                                 k.endswith(("loss", "return", "success", "reward")))]
+        cols = [c for c in self.COUNTERS if c in row] + metrics
+        return cols[:max(shutil.get_terminal_size((120, 24)).columns // 11, len(self.COUNTERS))]
+
+    def table_line(self, row: dict, header: bool = False) -> str:
+        "One console row of width-10 columns that fits the terminal; every metric is in results.csv and TensorBoard."
+        cols = self.columns(row)
+        fmt = lambda v: f"{v:>10.4g}" if isinstance(v, float) else f"{v!s:>10}"
         line = " ".join(fmt(row[c]) for c in cols)
-        return (" ".join(f"{c[-12:]:>12}" for c in cols) + "\n" + line) if header else line
+        return (" ".join(f"{c[-10:]:>10}" for c in cols) + "\n" + line) if header else line
 
     def frame(self):
         "The results table (one row per cycle) as a pandas DataFrame."

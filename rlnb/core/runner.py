@@ -70,7 +70,8 @@ class Runner:
         self.budget = budget
         if budget is None and cfg.epochs is None:
             raise RlnbError("the run has neither a step budget nor a number of epochs; set epochs=N")
-        self.log = MetricLogger(self.run_dir, quiet=cfg.quiet, print_iterations=cfg.print_iterations)
+        self.log = MetricLogger(self.run_dir, quiet=cfg.quiet, print_iterations=cfg.print_iterations,
+                                console=getattr(algo, "console", None))
         self.t0, self.elapsed = None, 0.0
 
     def budget_reached(self) -> bool:
