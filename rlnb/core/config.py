@@ -193,7 +193,7 @@ def load_config(algo: str, file: str | Path | None = None, overrides: dict | Non
         _layer(cls, data, str(file), values, sources)
     if overrides: _layer(cls, overrides, source, values, sources)
     qa = qa_steps(env)
-    typed, hints = {}, typing.get_type_hints(cls)
+    typed, hints = {}, typing.get_type_hints(cls, globalns=dict(vars(typing)))  # a config redefined in a notebook too
     for f in fields(cls):
         if f.name not in values:
             raise RlnbError(f"config key '{f.name}' has no value; add it to your config file or pass --set {f.name}=...")
