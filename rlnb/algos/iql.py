@@ -40,7 +40,8 @@ class IQLConfig(RunConfig):
     grad_steps_IQL: int = param("training steps of offline IQL (the budget)", 10_000, gt=0, budget="grad_steps")
     gamma: float = param("discount", 0.8, ge=0, le=1)
     expectile: float = param("expectile tau of the value loss", 0.7, gt=0, lt=1)
-    beta: float = param("inverse temperature of AWR policy extraction", 3.0, gt=0)
+    beta: float = param("extraction='iql': inverse temperature, weights exp(beta (Q - V)); 'awr'/'gae': a temperature "
+                        "like AWR's awr_beta, weights exp(A_normalised / beta)", 3.0, gt=0)
     polyak: float = param("target network averaging rate", 0.005, gt=0, le=1)
     lr: float = param("learning rate of all networks", 3e-4, gt=0)
     batch_size: int = param("transitions per training step", 256, ge=1)
