@@ -155,7 +155,7 @@ def test_checkpoint_for_other_sizes_is_refused(work):
     st = load_checkpoint(ck); st["obs_dim"] = 42
     save_checkpoint(work / "other.pt", st)
     before = snapshot(work)
-    assert_user_error(cli("finetune", "other.pt", *args), "observations of size 42", "PickLite-v0 has 17")
+    assert_user_error(cli("finetune", "other.pt", *args), "observation/action sizes 42/4", "PickLite-v0 has 17/4")
     assert snapshot(work) == before
 
 
