@@ -65,7 +65,7 @@ def reference_update(agent, opt):
 def rlnb_update(agent, opt):
     out = ppo_update(agent, opt, batch, update_epochs=a.epochs, num_minibatches=a.minibatches, clip=0.2, ent_coef=0.0,
                      vf_coef=0.5, max_grad_norm=0.5, target_kl=100, gen=torch.Generator(dev).manual_seed(0))
-    return {k: v.item() for k, v in out.items()}  # metrics reach the host once per update, as the runner does
+    return {k: v.item() if torch.is_tensor(v) else v for k, v in out.items()}  # metrics reach the host once per update, as the runner does
 
 
 def timed(fn):
