@@ -36,6 +36,16 @@ def test_counts_multiply_through_the_hierarchy():
     assert df["loss"].iloc[0] == pytest.approx(sum(range(1, 21)) / 20)  # mean over the cycle's batches
 
 
+def test_update_phases_count_their_gradient_steps_and_targets_follow():
+    "An update that reports 3 gradient steps adds 3; a target update happens at every crossed multiple of target_every."
+    class Phase(Count):
+        def update(self): return super().update() | {"grad_steps": 3}
+    r = Runner(Phase(), cfg(epochs=1, cycles=1, iterations=2, batches=2, total_timesteps=10**9, target_every=2))
+    r.run()
+    assert r.counters.grad_steps == 12 and r.algo.calls["update"] == 4
+    assert r.algo.calls["target"] == 4  # after 3, 6, 9, 12 steps: multiples 2, 4|6, 8, 10|12 crossed once per update
+
+
 def test_env_step_budget_stops_after_the_crossing_iteration():
     r = Runner(Count(), cfg(cycles=2, iterations=3, batches=4, total_timesteps=100))
     r.run()

@@ -77,7 +77,8 @@ class AWR(PolicyAlgo):
             raise RlnbError("mode=offline collects its dataset once and then only trains: set epochs=N (its budget)")
         super().__init__(cfg)
         try:
-            self.oracle = load_policy(cfg.oracle, cfg.env_id, self.device, (self.env.obs_dim, self.env.act_dim), "the oracle checkpoint")[0] if cfg.oracle else None
+            sizes = (self.env.obs_dim, self.env.act_dim)
+            self.oracle = load_policy(cfg.oracle, cfg.env_id, self.device, sizes, "the oracle checkpoint")[0] if cfg.oracle else None
             self.data_policy = None
             if cfg.mode == "offline":  # the starting policy, frozen: it made the data and continues its re-rollouts
                 self.data_policy = ActorCritic(self.env.obs_dim, self.env.act_dim, cfg.hidden, cfg.layers).to(self.device)

@@ -14,9 +14,9 @@ from ..core.base import RlnbError, get_device
 from ..core.config import RunConfig, param, register_config
 from ..core.runner import register_algo
 from .awr import awr_weights
-from ..data.evaluate import default_batch, evaluate
+from ..data.evaluate import eval_metrics, evaluate, evaluation_env
 from ..data.trajectories import OfflineDataset, load_trajectories
-from ..envs.registry import env_kwargs, make_env
+from ..envs.registry import env_kwargs
 from ..policies.advantages import gae_with_value
 from ..policies.networks import ActorCritic, QNet, mlp
 
@@ -75,8 +75,7 @@ class IQL:
         self.env_kwargs = env_kwargs(meta["env_info"])
         o, a = self.data.obs.shape[1], self.data.actions.shape[1]
         self.obs_dim, self.act_dim = o, a
-        self.eval_env = make_env(self.env_id, num_envs=default_batch(self.env_id, cfg.eval_episodes), device=self.device,
-                                 ignore_terminations=True, seed=cfg.eval_seed, **self.env_kwargs)
+        self.eval_env = evaluation_env(self.env_id, cfg.eval_episodes, self.device, cfg.eval_seed, **self.env_kwargs)
         if (self.eval_env.obs_dim, self.eval_env.act_dim) != (o, a):
             self.eval_env.close()
             raise RlnbError(f"{cfg.dataset} has observation/action sizes {o}/{a}, but its task {self.env_id} has "
@@ -127,8 +126,7 @@ class IQL:
 
     def evaluate(self) -> dict:
         c = self.cfg
-        df = evaluate(self.eval_env, self.agent.act, seeds=range(c.eval_seed, c.eval_seed + c.eval_episodes))
-        return {"success": df.success_once.mean(), "success_at_end": df.success_at_end.mean(), "return": df["return"].mean()}
+        return eval_metrics(evaluate(self.eval_env, self.agent.act, seeds=range(c.eval_seed, c.eval_seed + c.eval_episodes)))
 
     def _nets(self): return ("q1", "q2", "v", "q1_t", "q2_t", "agent", "opt_q", "opt_v", "opt_pi")
 

@@ -151,6 +151,8 @@ def qa_steps(env: dict | None = None) -> int | None:
     return n
 
 # %% ../../nbs/core/01_config.ipynb #ce6e4596
+_HINT_NAMES = dict(vars(typing))  # annotations resolve with typing's names, also for a config class defined in a notebook
+
 class ConfigDeprecationWarning(FutureWarning):
     "A renamed config key was used; it still works."
 
@@ -193,7 +195,7 @@ def load_config(algo: str, file: str | Path | None = None, overrides: dict | Non
         _layer(cls, data, str(file), values, sources)
     if overrides: _layer(cls, overrides, source, values, sources)
     qa = qa_steps(env)
-    typed, hints = {}, typing.get_type_hints(cls, globalns=dict(vars(typing)))  # a config redefined in a notebook too
+    typed, hints = {}, typing.get_type_hints(cls, globalns=_HINT_NAMES)
     for f in fields(cls):
         if f.name not in values:
             raise RlnbError(f"config key '{f.name}' has no value; add it to your config file or pass --set {f.name}=...")

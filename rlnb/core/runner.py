@@ -92,10 +92,10 @@ class Runner:
         c.episodes += int(out.pop("episodes", 0))
         self.log.record(out)
         for _ in range(cfg.batches):
-            m = dict(algo.update())
+            m, before = dict(algo.update()), c.grad_steps
             c.grad_steps += int(m.pop("grad_steps", 1))  # an update phase of many minibatch steps says how many
             self.log.record(m)
-            if cfg.target_every and c.grad_steps % cfg.target_every == 0: algo.update_target()
+            if cfg.target_every and c.grad_steps // cfg.target_every > before // cfg.target_every: algo.update_target()
             if self.budget_reached(): break
         c.iteration += 1
         self.log.end_iteration(f"epoch {c.epoch + 1} cycle {c.cycle + 1} iteration {c.iteration}")

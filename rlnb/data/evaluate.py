@@ -16,7 +16,7 @@ from ..envs.maniskill import maniskill_ids
 from ..envs.registry import BUILTIN, make_env
 
 # %% auto #0
-__all__ = ['default_batch', 'evaluate']
+__all__ = ['default_batch', 'evaluation_env', 'eval_metrics', 'evaluate']
 
 # %% ../../nbs/data/21_evaluate.ipynb #8d1f5fc8
 def default_batch(env_id: str, n_seeds: int) -> int:
@@ -25,6 +25,15 @@ def default_batch(env_id: str, n_seeds: int) -> int:
     if env_id in maniskill_ids(): return min(n_seeds, os.cpu_count() or 1)  # one worker process per env on CPU
     return min(n_seeds, 64)
 
+def evaluation_env(env_id: str, episodes: int, device="auto", seed: int = 0, num_envs: int | None = None, **env_kwargs):
+    "The env an evaluation of `episodes` episodes runs on: terminations ignored, `default_batch` envs unless `num_envs`."
+    return make_env(env_id, num_envs=num_envs or default_batch(env_id, episodes), device=device, seed=seed,
+                    ignore_terminations=True, **env_kwargs)
+
+def eval_metrics(df: pd.DataFrame) -> dict:
+    "The numbers a run logs from an evaluation table: success (once), success at the end, mean return."
+    return {"success": df.success_once.mean(), "success_at_end": df.success_at_end.mean(), "return": df["return"].mean()}
+
 def evaluate(env, policy, seeds=range(100), deterministic: bool = True, num_envs: int | None = None,
              device="auto", **env_kwargs) -> pd.DataFrame:
     "Run one episode per seed with `policy`; a DataFrame with seed, return, length, success_once, success_at_end."
@@ -32,8 +41,7 @@ def evaluate(env, policy, seeds=range(100), deterministic: bool = True, num_envs
     if not seeds: raise RlnbError("evaluate needs at least one seed")
     own = isinstance(env, str)
     if own:
-        env = make_env(env, num_envs=num_envs or default_batch(env, len(seeds)), device=device,
-                       ignore_terminations=True, **env_kwargs)
+        env = evaluation_env(env, len(seeds), device, num_envs=num_envs, **env_kwargs)
     elif not getattr(env, "ignore_terminations", False):
         raise RlnbError("evaluate needs an env made with ignore_terminations=True (or pass the env id)")
     rows, pi = [], acting(policy, deterministic)

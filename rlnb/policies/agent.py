@@ -12,7 +12,7 @@ from ..core.checkpoint import save_checkpoint
 from ..core.config import RunConfig, config_dict, param
 from dataclasses import dataclass
 from typing import Optional
-from ..data.evaluate import evaluate, default_batch
+from ..data.evaluate import eval_metrics, evaluate, evaluation_env
 from ..envs.registry import env_kwargs, make_env
 from ..envs.gymenv import GymEnv
 from .checkpoints import check_fits, read_policy
@@ -95,11 +95,10 @@ class PolicyAlgo:
     def evaluate(self) -> dict:
         c = self.cfg
         if self.eval_env is None:
-            self.eval_env = make_env(c.env_id, num_envs=default_batch(c.env_id, c.eval_episodes), device=self.device,
-                                     ignore_terminations=True, seed=c.eval_seed, **env_kwargs(c))
+            self.eval_env = evaluation_env(c.env_id, c.eval_episodes, self.device, c.eval_seed, **env_kwargs(c))
         seeds = range(c.eval_seed, c.eval_seed + c.eval_episodes)
         df = evaluate(self.eval_env, self.agent.act, seeds=seeds, deterministic=True)
-        out = {"success": df.success_once.mean(), "success_at_end": df.success_at_end.mean(), "return": df["return"].mean()}
+        out = eval_metrics(df)
         if c.eval_stochastic or getattr(c, "ladder_every", 0):
             g = torch.get_rng_state()
             torch.manual_seed(c.eval_seed)  # stochastic evaluation draws from a fixed stream, then the global one is put back
