@@ -57,7 +57,7 @@ def test_unknown_key_names_itself_and_valid_keys():
 @pytest.mark.parametrize("key,value,words", [
     ("hidden", "big", ["'hidden'", "an int", "'big'"]),
     ("lr", "fast", ["'lr'", "a float"]),
-    ("quiet", "maybe", ["'quiet'", "a bool"]),
+    ("quiet", "maybe", ["'quiet'", "true or false"]),
     ("hidden", True, ["'hidden'", "an int"]),
     ("lr", -1.0, ["'lr'", "> 0", "-1.0"]),
     ("num_envs", 0, ["'num_envs'", ">= 1"]),

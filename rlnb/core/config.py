@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/core/config.html.md"""
 
 # %% ../../nbs/core/01_config.ipynb #289af6c3
 from __future__ import annotations
-import dataclasses, difflib, os, typing, warnings
+import dataclasses, difflib, math, os, typing, warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import ClassVar, Optional
@@ -14,17 +14,20 @@ import yaml
 from .base import RlnbError, atomic_write_text
 
 # %% auto #0
-__all__ = ['CONFIGS', 'param', 'RunConfig', 'register_config', 'config_class', 'read_yaml', 'qa_steps',
-           'ConfigDeprecationWarning', 'config_keys', 'load_config', 'budgets', 'config_dict', 'config_frame',
-           'config_yaml', 'save_config']
+__all__ = ['CONFIGS', 'ANALYSES', 'MAX_BUDGET', 'param', 'RunConfig', 'register_config', 'register_analysis', 'config_class',
+           'read_yaml', 'qa_steps', 'ConfigDeprecationWarning', 'config_keys', 'load_config', 'check_values',
+           'load_params', 'notebook_params', 'budgets', 'config_dict', 'config_frame', 'config_yaml', 'save_config']
 
 # %% ../../nbs/core/01_config.ipynb #55a19f5b
 def param(doc: str, default=dataclasses.MISSING, *, ge=None, gt=None, le=None, lt=None, choices=None,
-          budget: str | None = None, structural: bool = False):
+          budget: str | None = None, structural: bool = False, finite: bool = True):
     """A config key: `doc` in one line, its `default`, optional bounds or choices, `budget` ('env_steps' or
-    'grad_steps') for step budgets, `structural` for keys a checkpoint must share."""
-    return field(default=default, metadata=dict(doc=doc, ge=ge, gt=gt, le=le, lt=lt, choices=choices, budget=budget,
-                                                structural=structural))
+    'grad_steps') for step budgets, `structural` for keys a checkpoint must share, `finite=False` for a float that
+    may be inf or nan. List defaults are given as tuples (a dataclass default must not be mutable)."""
+    if isinstance(default, list): default = tuple(default)
+    kw = dict(default_factory=lambda: list(default)) if isinstance(default, tuple) else dict(default=default)
+    return field(**kw, metadata=dict(doc=doc, ge=ge, gt=gt, le=le, lt=lt, choices=choices, budget=budget,
+                                     structural=structural, finite=finite))
 
 # %% ../../nbs/core/01_config.ipynb #59cd6ef3
 @dataclass(kw_only=True)
@@ -65,6 +68,14 @@ def register_config(cls):
     CONFIGS[cls.algo] = cls
     return cls
 
+ANALYSES: dict[str, type] = {}
+
+def register_analysis(cls):
+    "Class decorator: make `cls` the parameters of the analysis notebook `analysis/<cls.analysis>.ipynb`."
+    _inherit_meta(cls)
+    ANALYSES[cls.analysis] = cls
+    return cls
+
 def config_class(algo: str) -> type:
     "The config class of algorithm `algo`, with a clear error naming the known ones."
     if algo not in CONFIGS:
@@ -90,15 +101,28 @@ def read_yaml(path: str | Path) -> dict:
 
 # %% ../../nbs/core/01_config.ipynb #0704c696
 _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+MAX_BUDGET = 10**11  # steps; at 10^4 steps per second this is about a year of compute
 
-def _coerce(value, typ, name: str, src: str):
+def _type_name(typ) -> str:
+    if typing.get_origin(typ) is list: return f"a non-empty list of {_type_name(typing.get_args(typ)[0]).split(' ', 1)[1]}s"
+    return {int: "an int", float: "a float", bool: "true or false", str: "a string"}.get(typ, str(typ))
+
+def _coerce(value, typ, name: str, src: str, what: str = "config key"):
     args = typing.get_args(typ)
     if typing.get_origin(typ) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and type(None) in args:
         if value is None or (isinstance(value, str) and value.lower() in ("null", "none", "~")): return None
         typ = next(a for a in args if a is not type(None))
-    def bad():
-        return RlnbError(f"config key '{name}' must be {'a ' + typ.__name__ if typ is not int else 'an int'}"
-                         f" (got {value!r} from {src}); fix the value there")
+    def bad(extra=""):
+        return RlnbError(f"{what} '{name}' must be {_type_name(typ)} (got {value!r} from {src}){extra}; fix the value there")
+    if typing.get_origin(typ) is list:
+        items = value
+        if isinstance(value, str):  # from a command line: "[0, 1]" or "0,1"
+            try: items = yaml.safe_load(value if value.strip().startswith("[") else f"[{value}]")
+            except yaml.YAMLError: raise bad() from None
+        if isinstance(items, tuple): items = list(items)
+        if not isinstance(items, list) or not items: raise bad()
+        try: return [_coerce(v, args[0], name, src, what) for v in items]
+        except RlnbError: raise bad() from None
     if typ is bool:
         if isinstance(value, bool): return value
         if isinstance(value, str) and value.lower() in _TRUE | _FALSE: return value.lower() in _TRUE
@@ -113,31 +137,39 @@ def _coerce(value, typ, name: str, src: str):
                 try:
                     f = float(value)
                     if f.is_integer(): return int(f)
-                except ValueError: pass
+                except (ValueError, OverflowError): pass
         raise bad()
     if typ is float:
         if isinstance(value, bool): raise bad()
-        if isinstance(value, (int, float)): return float(value)
-        if isinstance(value, str):
-            try: return float(value)
+        out = None
+        if isinstance(value, (int, float)): out = float(value)
+        elif isinstance(value, str):
+            try: out = float(value)
             except ValueError: pass
-        raise bad()
+        if out is None: raise bad()
+        return out
     if typ is str:
-        if isinstance(value, str): return value
+        if isinstance(value, (str, os.PathLike)): return str(value)
         raise bad()
     raise TypeError(f"unsupported config type {typ} for '{name}'")
 
-def _check_range(value, f, src: str):
+def _check_range(value, f, src: str, what: str = "config key"):
     m = f.metadata
     if value is None: return
     doc = m["doc"]
-    for op, ok, word in (("ge", lambda v, b: v >= b, ">="), ("gt", lambda v, b: v > b, ">"),
-                         ("le", lambda v, b: v <= b, "<="), ("lt", lambda v, b: v < b, "<")):
-        bound = m.get(op)
-        if bound is not None and not ok(value, bound):
-            raise RlnbError(f"config key '{f.name}' must be {word} {bound} (got {value} from {src}; it is the {doc})")
-    if m.get("choices") and value not in m["choices"]:
-        raise RlnbError(f"config key '{f.name}' must be one of {', '.join(map(str, m['choices']))} (got {value!r} from {src})")
+    for v in (value if isinstance(value, list) else [value]):
+        if isinstance(v, float) and m.get("finite", True) and not math.isfinite(v):
+            raise RlnbError(f"{what} '{f.name}' must be a finite number (got {v} from {src}; it is the {doc}); fix the value there")
+        for op, ok, word in (("ge", lambda v, b: v >= b, ">="), ("gt", lambda v, b: v > b, ">"),
+                             ("le", lambda v, b: v <= b, "<="), ("lt", lambda v, b: v < b, "<")):
+            bound = m.get(op)
+            if bound is not None and not ok(v, bound):
+                raise RlnbError(f"{what} '{f.name}' must be {word} {bound} (got {v} from {src}; it is the {doc})")
+        if m.get("choices") and v not in m["choices"]:
+            raise RlnbError(f"{what} '{f.name}' must be one of {', '.join(map(str, m['choices']))} (got {v!r} from {src})")
+    if m.get("budget") and value > MAX_BUDGET:
+        raise RlnbError(f"{what} '{f.name}' = {value:.3g} steps would take about {value / 1e4 / 3.15e7:.2g} years at 10^4 steps "
+                        f"per second (got it from {src}); budgets are capped at {MAX_BUDGET:.0e}, so pass a smaller one")
 
 # %% ../../nbs/core/01_config.ipynb #8c7b841e
 def qa_steps(env: dict | None = None) -> int | None:
@@ -160,9 +192,15 @@ def config_keys(cls) -> list[str]:
     "The keys a config class accepts."
     return [f.name for f in fields(cls)]
 
-def _layer(cls, data: dict, src: str, values: dict, sources: dict):
+def _label(cls) -> str: return getattr(cls, "analysis", None) or getattr(cls, "algo", cls.__name__)
+
+def _defaults(cls) -> dict:
+    return {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            for f in fields(cls) if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
+
+def _layer(cls, data: dict, src: str, values: dict, sources: dict, what: str = "config key"):
     data, via = dict(data), {}
-    for old, new in cls.renamed.items():
+    for old, new in getattr(cls, "renamed", {}).items():
         if old not in data: continue
         val = data.pop(old)
         if new in data:
@@ -175,9 +213,9 @@ def _layer(cls, data: dict, src: str, values: dict, sources: dict):
     valid = config_keys(cls)
     for k in data:
         if k not in valid:
-            close = difflib.get_close_matches(str(k), valid + list(cls.renamed), n=1)
+            close = difflib.get_close_matches(str(k), valid + list(getattr(cls, "renamed", {})), n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            raise RlnbError(f"unknown config key '{k}' in {src}; {hint}valid keys for {cls.algo}: {', '.join(valid)}")
+            raise RlnbError(f"unknown {what} '{k}' in {src}; {hint}valid keys for {_label(cls)}: {', '.join(valid)}")
     for k, v in data.items():
         values[k] = v
         sources[k] = f"{src} (as '{via[k]}')" if k in via else src
@@ -186,7 +224,7 @@ def load_config(algo: str, file: str | Path | None = None, overrides: dict | Non
                 source: str = "override", env: dict | None = None):
     "The resolved config of `algo`: its defaults < `file` < `overrides` < `QA_STEPS` from `env` (default os.environ)."
     cls = config_class(algo)
-    values = {f.name: f.default for f in fields(cls) if f.default is not dataclasses.MISSING}
+    values = _defaults(cls)
     sources = dict.fromkeys(values, "default")
     if file is not None:
         data = read_yaml(file)
@@ -195,17 +233,40 @@ def load_config(algo: str, file: str | Path | None = None, overrides: dict | Non
         _layer(cls, data, str(file), values, sources)
     if overrides: _layer(cls, overrides, source, values, sources)
     qa = qa_steps(env)
-    typed, hints = {}, typing.get_type_hints(cls, globalns=_HINT_NAMES)
     for f in fields(cls):
-        if f.name not in values:
-            raise RlnbError(f"config key '{f.name}' has no value; add it to your config file or pass --set {f.name}=...")
-        if qa is not None and f.metadata.get("budget"):
-            values[f.name], sources[f.name] = qa, "QA_STEPS"
-        typed[f.name] = _coerce(values[f.name], hints[f.name], f.name, sources[f.name])
-        _check_range(typed[f.name], f, sources[f.name])
-    cfg = cls(**typed)
-    cfg.sources = {k: sources[k] for k in typed}
+        if qa is not None and f.metadata.get("budget"): values[f.name], sources[f.name] = qa, "QA_STEPS"
+    cfg = cls(**check_values(cls, values, sources, complete=True))
+    cfg.sources = {k: sources[k] for k in config_keys(cls)}
     return cfg
+
+def check_values(cls, values: dict, sources: dict | str, *, what: str = "config key", complete: bool = False) -> dict:
+    """The one validation path of rlnb (configs, CLI flags, papermill parameters, sweeps): each of `values` converted to
+    its key's type in `cls` and checked against its bounds; `sources` names where each came from. Returns the typed values."""
+    hints, by_name = typing.get_type_hints(cls, globalns=_HINT_NAMES), {f.name: f for f in fields(cls)}
+    src = (lambda k: sources) if isinstance(sources, str) else (lambda k: sources.get(k, "override"))
+    unknown = [k for k in values if k not in by_name]
+    if unknown: _layer(cls, {unknown[0]: None}, src(unknown[0]), {}, {}, what)  # the unknown-key sentence
+    missing = [k for k in by_name if k not in values] if complete else []
+    if missing:
+        raise RlnbError(f"{what} '{missing[0]}' has no value; add it to your config file or pass --set {missing[0]}=...")
+    typed = {}
+    for k, v in values.items():
+        typed[k] = _coerce(v, hints[k], k, src(k), what)
+        _check_range(typed[k], by_name[k], src(k), what)
+    return typed
+
+def load_params(cls, values: dict | None = None, source: str = "override", *, what: str = "parameter"):
+    "An instance of the dataclass `cls` (keys declared with `param`) from its defaults and `values`, checked by `check_values`."
+    merged, sources = _defaults(cls), {}
+    sources.update(dict.fromkeys(merged, "default"))
+    _layer(cls, values or {}, source, merged, sources, what)
+    p = cls(**check_values(cls, merged, sources, what=what, complete=True))
+    p.sources = sources
+    return p
+
+def notebook_params(cls, namespace: dict, source: str = "the notebook's parameters cell (papermill -p NAME VALUE)"):
+    "`load_params` of the keys of `cls` found in `namespace` (a notebook's `globals()`): a notebook names its parameters once."
+    return load_params(cls, {k: namespace[k] for k in config_keys(cls) if k in namespace}, source)
 
 # %% ../../nbs/core/01_config.ipynb #e9cf9eb5
 def budgets(cfg) -> dict[str, tuple[str, int]]:
