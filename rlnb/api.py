@@ -15,7 +15,8 @@ import rlnb
 import rlnb.algos  # registers every algorithm
 from .analysis.compare import compare
 from .core.base import RlnbError, atomic_write_text, get_device
-from .core.config import load_config
+from .core.config import ANALYSES, config_keys, load_config, load_params
+import rlnb.analysis.ranking  # registers the analyses' parameters
 from .core.explog import append_entry, format_entry
 from .core.logger import to_markdown
 from .core.runs import Run, fresh_dir, resume, show_config, train, unused_dir
@@ -28,7 +29,7 @@ from .policies.checkpoints import ladder, load_policy, pick_checkpoint, read_pol
 
 # %% auto #0
 __all__ = ['ANALYSIS_DIR', 'pretrain', 'finetune', 'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info', 'list_envs',
-           'check_params', 'analysis_params', 'analyses', 'analyze']
+           'analysis_params', 'analyses', 'analyze']
 
 # %% ../nbs/90_api.ipynb #1f3eda75
 def pretrain(config=None, overrides: dict | None = None, *, source="override", command=None, notes="pretraining") -> Run:
@@ -143,24 +144,6 @@ def list_envs() -> dict[str, list[str]]:
 # %% ../nbs/90_api.ipynb #0aeb6060
 ANALYSIS_DIR = Path(rlnb.__file__).parent.parent / "analysis"  # the notebooks of a source checkout
 
-_KINDS = {"int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", "8"),
-          "float": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number", "0.8"),
-          "str": (lambda v: isinstance(v, str), "a string", "PickLite-v0"),
-          "bool": (lambda v: isinstance(v, bool), "true or false", "true"),
-          "list[int]": (lambda v: isinstance(v, list) and bool(v) and all(isinstance(x, int) and not isinstance(x, bool) for x in v),
-                        "a non-empty list of integers", "[0, 1]"),
-          "list[str]": (lambda v: isinstance(v, list) and bool(v) and all(isinstance(x, str) for x in v), "a non-empty list of strings", "[mc1, gae]")}
-
-def check_params(values: dict, kinds: dict):
-    "Check notebook parameters against their kinds ('int', 'float', 'str', 'bool', 'list[int]', 'list[str]'; suffix '|None' allows None)."
-    for name, kind in kinds.items():
-        v, base = values[name], kind.removesuffix("|None")
-        ok, what, example = _KINDS[base]
-        if (v is None and kind.endswith("|None")) or ok(v): continue
-        flag = f"-y '{name}: {example}'" if base.startswith("list") else f"-p {name} {example}"
-        raise RlnbError(f"parameter {name} must be {what}{' or None' if kind.endswith('|None') else ''} (got {v!r}); "
-                        f"e.g. papermill ... {flag}, or rlnb analyze ... -p {name}={example}")
-
 def _analysis_names() -> list[str]:
     if not ANALYSIS_DIR.is_dir(): raise RlnbError(f"no analysis/ folder next to the rlnb package ({ANALYSIS_DIR}); run from a source checkout")
     return sorted(p.stem for p in ANALYSIS_DIR.glob("*.ipynb"))
@@ -188,6 +171,9 @@ def analyze(name: str, params: dict | None = None, *, runs_dir: str | Path = "ru
         close = difflib.get_close_matches(bad[0], known, 1)
         raise RlnbError(f"analysis {name} has no parameter {bad[0]!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
                         f"its parameters: {', '.join(known)}")
+    if name in ANALYSES:  # checked before a folder or a kernel exists, by the notebook's own parameter class
+        cls = ANALYSES[name]
+        load_params(cls, {k: v for k, v in params.items() if k in config_keys(cls)}, f"rlnb analyze {name} -p")
     out, new_root = fresh_dir(runs_dir, name), not Path(runs_dir).exists()
     for k, v in (("out_dir", str(out)), ("runs_dir", str(runs_dir)), ("command", command or f"rlnb.api.analyze({name!r})")):
         if k in known: params.setdefault(k, v)

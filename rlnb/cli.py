@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse, shutil, sys, warnings
 import yaml
 from .core.base import RlnbError
-from .core.config import CONFIGS
+from .analysis.compare import CompareParams
+from .core.config import CONFIGS, check_values
 from .core.explog import command_line
 from .core.runner import ALGOS
 from . import api
@@ -81,10 +82,9 @@ def config_table(df, width: int | None = None) -> str:
     return "\n".join(lines + [f"{k:<{w[0]}}  {v:>{w[1]}}  {s:<{w[2]}}  {cut(d)}" for k, v, s, d in rows])
 
 def _seeds(text: str) -> tuple[int, ...]:
-    try: seeds = tuple(int(x) for x in text.split(",") if x.strip())
-    except ValueError: raise RlnbError(f"--seeds takes comma-separated integers like 0,1,2 (got {text!r})") from None
-    if not seeds or any(s < 0 for s in seeds): raise RlnbError(f"--seeds takes non-negative integers like 0,1,2 (got {text!r})")
-    return seeds
+    "`rlnb main --seeds`: 'none', or the comparison's `seeds` parameter, checked by the config layer."
+    if text.strip().lower() == "none": return ()
+    return tuple(check_values(CompareParams, {"seeds": text}, "--seeds (comma-separated, e.g. 0,1,2, or none)")["seeds"])
 
 def _warning(message, category, filename, lineno, file=None, line=None):
     print(f"rlnb: warning: {message}", file=sys.stderr)
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "ladder":
             print(ladder(args.run).to_string(index=False))
         elif args.cmd == "main":
-            seeds = () if args.seeds.strip().lower() == "none" else _seeds(args.seeds)
+            seeds = _seeds(args.seeds)
             out = api.main_job(parse_sets(args.set), target=args.target, command=cmd, compare_seeds=seeds)
             print(out["table"].to_string(index=False))
             if out["comparison"] is not None:

@@ -27,8 +27,8 @@ def test_bad_papermill_parameter_is_one_clear_sentence(tmp_path):
     assert p.returncode != 0
     assert "config key 'lr' must be a float (got 'fast' from papermill)" in p.stderr + p.stdout
     assert not (tmp_path / "runs").exists()
-    p = papermill(tmp_path / "out.ipynb", ("seeds", "[0, 1]"), cwd=tmp_path)
-    assert p.returncode != 0 and "seeds must be a list of ints" in p.stderr + p.stdout
+    p = papermill(tmp_path / "out.ipynb", ("seeds", "zero"), cwd=tmp_path)
+    assert p.returncode != 0 and "parameter 'seeds' must be a non-empty list of ints (got 'zero'" in p.stderr + p.stdout
 
 
 def test_nbdev_clean_keeps_the_parameters_tag(tmp_path):
@@ -55,4 +55,20 @@ def test_comparison_notebook_runs_under_papermill(tmp_path):
     assert "papermill" in (tmp_path / "log.md").read_text()
     bad = run_papermill(nb, tmp_path / "out.ipynb", "--execution-timeout", "600", "-y", "budget: -3", "-p", "runs_dir", tmp_path / "r2",
                         cwd=tmp_path, timeout=300)
-    assert bad.returncode != 0 and "budget must be a positive int" in bad.stderr + bad.stdout and not (tmp_path / "r2").exists()
+    assert bad.returncode != 0 and "parameter 'budget' must be >= 100 (got -3" in bad.stderr + bad.stdout and not (tmp_path / "r2").exists()
+
+
+def test_each_analysis_declares_its_parameters_once():
+    "A notebook's parameters cell and its registered parameter class agree on every name and default (the class checks them)."
+    import papermill as pm
+    import rlnb.api  # noqa: F401  (registers the analyses)
+    from rlnb.core.config import ANALYSES, _defaults
+    assert set(ANALYSES) == {p.stem for p in (ROOT / "analysis").glob("*.ipynb")}
+    for name, cls in ANALYSES.items():
+        cell = {k: v["default"] for k, v in pm.inspect_notebook(str(ROOT / "analysis" / f"{name}.ipynb")).items()}
+        defaults = _defaults(cls)
+        for k in defaults.keys() & cell.keys():
+            assert eval(cell[k]) == defaults[k], (name, k, cell[k], defaults[k])
+        assert defaults.keys() <= cell.keys() | {"E"}, (name, defaults.keys() - cell.keys())
+        src = (ROOT / "analysis" / f"{name}.ipynb").read_text()
+        assert f"notebook_params({cls.__name__}" in src.replace("rk.", ""), name

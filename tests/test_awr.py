@@ -22,7 +22,7 @@ def test_weights_normalised_clipped():
     assert torch.allclose(w, torch.exp(a / 0.5).clamp(max=20.0))
     assert w[3] == 20.0 and (w[:3] < 20).all()
     assert torch.allclose(awr_weights(adv * 7 + 3, 0.5, 20.0), w)  # invariant to the advantages' scale and shift
-    with pytest.raises(RlnbError, match="awr_beta must be positive"): awr_weights(adv, 0.0, 20.0)
+    with pytest.raises(RlnbError, match="temperature must be positive"): awr_weights(adv, 0.0, 20.0)
 
 
 def test_update_moves_the_mean_toward_heavily_weighted_actions():

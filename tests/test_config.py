@@ -108,6 +108,26 @@ def test_renamed_key_falls_back_with_warning(tmp_path):
         load_config("iql", overrides={"grad_steps_IQL": 3}, env={})  # the new name warns nothing
 
 
+def test_a_key_whose_meaning_changed_converts_its_old_value(tmp_path):
+    "IQL's beta was an inverse temperature for extraction='iql' and a temperature otherwise; it is now always `temperature`."
+    f = tmp_path / "old_run.yaml"; f.write_text("algo: iql\nbeta: 4.0\nextraction: iql\n")
+    with pytest.warns(ConfigDeprecationWarning, match="'beta'.*'temperature' = 0.25"):
+        assert load_config("iql", f, env={}).temperature == 0.25
+    with pytest.warns(ConfigDeprecationWarning, match="'temperature' = 2.0"):
+        assert load_config("iql", overrides={"beta": 2.0, "extraction": "awr"}, env={}).temperature == 2.0
+    with pytest.warns(ConfigDeprecationWarning, match="'awr_beta'.*'temperature'"):
+        assert load_config("awr", overrides={"awr_beta": 0.7}, env={}).temperature == 0.7
+    assert load_config("iql", env={}).temperature == pytest.approx(1 / 3)  # the IQL paper's inverse temperature 3
+
+
+def test_infinite_and_absurd_values_are_refused_before_a_run_folder(work):
+    "Issue 12, case 2: the exact commands of the report."
+    assert_user_error(cli("train", "demo", "-s", "lr=inf", env={"QA_STEPS": "4096"}), "'lr' must be a finite number (got inf")
+    assert_user_error(cli("train", "ppo", "-s", "total_timesteps=1e30"), "'total_timesteps' = 1e+30 steps", "years", "smaller")
+    assert_user_error(cli("train", "demo", "-s", "lr=nan"), "'lr' must be a finite number (got nan")
+    assert not (work / "runs").exists()
+
+
 def test_cli_config_errors_write_nothing(work):
     (work / "runs").mkdir(); (work / "runs" / "keep.txt").write_text("x")
     before = snapshot(work)

@@ -144,7 +144,7 @@ def test_main_job_end_to_end_at_qa_size(work):
     assert "Method comparison" in (summary / "results.md").read_text()
     log = (work / "experiments" / "log.md").read_text()
     assert log.count("main job") >= 3 and summary.name in log and log.count("comparison:") >= 6
-    assert_user_error(cli("main", "--seeds", "a,b"), "--seeds takes comma-separated integers")
+    assert_user_error(cli("main", "--seeds", "a,b"), "parameter 'seeds' must be a non-empty list of ints (got 'a,b' from --seeds")
 
 
 def test_checkpoint_for_other_sizes_is_refused(work):

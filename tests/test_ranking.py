@@ -76,10 +76,11 @@ def test_estimator_names_and_counts_are_checked(tmp_path):
         parse_estimator("qlearning")
     with pytest.raises(RlnbError, match="needs 8 held-out rollouts per action but E=4"): parse_estimator("mc8", 4)
     out = tmp_path / "out"
-    for kw, msg in ((dict(K=1), "K must be an integer of at least 2"), (dict(M=0), "M must be an integer of at least 1"),
+    for kw, msg in ((dict(K=1), "parameter 'K' must be >= 2 \\(got 1 from ranking_study\\(\\)"),
+                    (dict(M=0), "parameter 'M' must be >= 1"), (dict(lam=float("inf")), "parameter 'lam' must be a finite number"),
                     (dict(estimators=["gae", "nope"]), "unknown estimator 'nope'"),
-                    (dict(env_id="PickCube-v1"), "was trained on PickLite-v0, not PickCube-v1")):
-        with pytest.raises(RlnbError, match=msg): ranking_study(SHIPPED_CHECKPOINT, out, device="cpu", **kw)
+                    (dict(env="PickCube-v1"), "was trained on PickLite-v0, not PickCube-v1")):
+        with pytest.raises(RlnbError, match=msg): ranking_study(out, checkpoint=SHIPPED_CHECKPOINT, device="cpu", **kw)
         assert not out.exists()
 
 
@@ -126,9 +127,9 @@ def test_bad_analysis_input_is_one_sentence_and_writes_nothing(work):
     (work / "runs").mkdir(); (work / "runs" / "keep.txt").write_text("x")
     before = snapshot(work)
     for args, words in (
-            (["-p", "K=1"], ["K must be an integer of at least 2"]),
-            (["-p", "M=0"], ["M must be an integer of at least 1"]),
-            (["-p", "K=abc"], ["parameter K must be an integer (got 'abc')"]),
+            (["-p", "K=1"], ["parameter 'K' must be >= 2 (got 1 from rlnb analyze ranking -p"]),
+            (["-p", "M=0"], ["parameter 'M' must be >= 1"]),
+            (["-p", "K=abc"], ["parameter 'K' must be an int (got 'abc'"]),
             (["-p", "estimators=[mc1, magic]"], ["unknown estimator 'magic'", "valid estimators"]),
             (["-p", "n_state=3"], ["analysis ranking has no parameter 'n_state'", "did you mean 'n_states'"]),
             (["-p", "env=PickCube-v1"], ["was trained on PickLite-v0, not PickCube-v1"])):
@@ -140,7 +141,7 @@ def test_bad_analysis_input_is_one_sentence_and_writes_nothing(work):
 def test_ranking_notebook_under_papermill_refuses_a_wrong_type(tmp_path):
     p = papermill(ROOT / "analysis" / "ranking.ipynb", tmp_path / "out.ipynb", "-p", "K", "eight", "-p", "runs_dir", tmp_path / "runs",
                   cwd=tmp_path, timeout=300)
-    assert p.returncode != 0 and "parameter K must be an integer (got 'eight')" in p.stderr + p.stdout
+    assert p.returncode != 0 and "parameter 'K' must be an int (got 'eight' from the notebook's parameters cell" in p.stderr + p.stdout
     assert not (tmp_path / "runs").exists()
 
 

@@ -25,8 +25,8 @@ __all__ = ['awr_weights', 'awr_update', 'AWRConfig', 'AWR']
 
 # %% ../../nbs/algos/42_awr.ipynb #6ad1ab7e
 def awr_weights(adv: torch.Tensor, beta: float, max_weight: float) -> torch.Tensor:
-    "exp(normalised advantage / beta), clipped at max_weight (normalisation over the whole batch)."
-    if beta <= 0: raise RlnbError(f"awr_beta must be positive (got {beta}); the seed's best is 0.5")
+    "exp(normalised advantage / beta), clipped at max_weight (normalisation over the whole batch); `beta` is a temperature."
+    if beta <= 0: raise RlnbError(f"temperature must be positive (got {beta}); the seed's best is 0.5")
     a = (adv - adv.mean()) / (adv.std() + 1e-8)
     return torch.exp(a / beta).clamp(max=max_weight)
 
@@ -49,6 +49,7 @@ def awr_update(agent: ActorCritic, opt, obs, act, weights, *, update_epochs: int
 class AWRConfig(PolicyConfig):
     "AWR with Monte-Carlo advantages from re-rollouts (MC-k): online with an oracle, on-policy, or offline; re-rollout steps are logged as mc_steps, outside the budget."
     algo: ClassVar[str] = "awr"
+    renamed: ClassVar[dict] = {"awr_beta": "temperature"}
     mode: str = param("oracle: continuation = the oracle checkpoint; onpolicy: = the current policy; "
                       "offline: one dataset of the starting policy, its own continuation, then updates only",
                       "onpolicy", choices=("oracle", "onpolicy", "offline"))
@@ -57,7 +58,7 @@ class AWRConfig(PolicyConfig):
     mc_samples: int = param("k: replicas per state for Q and for V", 16, ge=1)
     deterministic_continuation: bool = param("continuation policy takes its mean action instead of sampling", False)
     replica_envs: int = param("envs that run the re-rollouts (a separate env of this many)", 4096, ge=1)
-    awr_beta: float = param("AWR temperature: weights exp(A_normalised / beta)", 0.5, gt=0)
+    temperature: float = param("beta, a temperature (as in IQL): weights exp(A_normalised / beta); smaller is greedier", 0.5, gt=0)
     max_weight: float = param("clip of the AWR weights", 20.0, gt=0)
     lr: float = param("policy learning rate", 3e-4, gt=0)
     num_envs: int = 100
@@ -118,7 +119,7 @@ class AWR(PolicyAlgo):
 
     def update(self) -> dict:
         c, d = self.cfg, self.data
-        w = awr_weights(d["adv"], c.awr_beta, c.max_weight)
+        w = awr_weights(d["adv"], c.temperature, c.max_weight)
         out = awr_update(self.agent, self.opt, d["obs"], d["act"], w, update_epochs=c.update_epochs,
                          num_minibatches=c.num_minibatches, max_grad_norm=c.max_grad_norm, gen=self.gen)
         return out | {"w_clipped": (w >= c.max_weight).float().mean(), "std": self.agent.log_std.detach().exp().mean()}

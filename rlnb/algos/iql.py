@@ -35,20 +35,21 @@ def expectile_loss(u: torch.Tensor, tau: float) -> torch.Tensor:
 class IQLConfig(RunConfig):
     "Implicit Q-learning, offline, from a trajectory dataset; an epoch = 10 cycles x 1 iteration x 100 training steps."
     algo: ClassVar[str] = "iql"
-    renamed: ClassVar[dict] = {"grad_steps": "grad_steps_IQL"}
+    renamed: ClassVar[dict] = {"grad_steps": "grad_steps_IQL",  # IQL's beta was an inverse temperature for extraction='iql'
+                               "beta": ("temperature", lambda b, v: 1 / b if v.get("extraction", "iql") == "iql" and b else b)}
     dataset: Optional[str] = param("trajectory dataset (NAME.h5 + NAME.json in ManiSkill's format, e.g. from `rlnb record`)", None)
     grad_steps_IQL: int = param("training steps of offline IQL (the budget)", 10_000, gt=0, budget="grad_steps")
     gamma: float = param("discount", 0.8, ge=0, le=1)
     expectile: float = param("expectile tau of the value loss", 0.7, gt=0, lt=1)
-    beta: float = param("extraction='iql': inverse temperature, weights exp(beta (Q - V)); 'awr'/'gae': a temperature "
-                        "like AWR's awr_beta, weights exp(A_normalised / beta)", 3.0, gt=0)
+    temperature: float = param("beta, a temperature (as in AWR): 'iql' weights exp((Q - V) / beta), 'awr'/'gae' "
+                               "exp(A_normalised / beta); the IQL paper's inverse temperature 3 is 1/3", 1 / 3, gt=0)
     polyak: float = param("target network averaging rate", 0.005, gt=0, le=1)
     lr: float = param("learning rate of all networks", 3e-4, gt=0)
     batch_size: int = param("transitions per training step", 256, ge=1)
     hidden: int = param("hidden width", 256, ge=1, structural=True)
     layers: int = param("hidden layers of every network", 2, ge=1, structural=True)
     max_weight: float = param("clip of the policy-extraction weights", 100.0, gt=0)
-    extraction: str = param("policy extraction: 'iql' weights exp(beta (Q - V)); 'awr' normalises Q - V over the batch, "
+    extraction: str = param("policy extraction: 'iql' weights exp((Q - V) / beta); 'awr' normalises Q - V over the batch, "
                             "exp(./beta), as AWR; 'gae' uses AWR weights on GAE(lambda) advantages along the dataset's "
                             "trajectories, bootstrapped with IQL's V", "iql", choices=("iql", "awr", "gae"))
     gae_lambda: float = param("lambda of extraction='gae'", 0.95, ge=0, le=1)
@@ -108,9 +109,9 @@ class IQL:
             if c.extraction == "gae":  # the seed's workaround: advantages from trajectories, IQL's V only bootstraps
                 if self.steps % c.gae_every == 0: self.gae_adv = gae_with_value(self.data, self.value, c.gamma, c.gae_lambda)
                 adv = self.gae_adv[b["index"]]
-            if c.extraction == "iql": w = torch.exp(c.beta * adv).clamp(max=c.max_weight)
+            if c.extraction == "iql": w = torch.exp(adv / c.temperature).clamp(max=c.max_weight)
             else:
-                w = awr_weights(adv, c.beta, c.max_weight)  # AWR's weights (beta a temperature), then mean 1
+                w = awr_weights(adv, c.temperature, c.max_weight)  # AWR's weights, then mean 1
                 w = w / w.mean()
         logp, _ = self.agent.log_prob_entropy(obs, act)
         pi_loss = -(w * logp).mean()

@@ -10,7 +10,9 @@ import dataclasses, re, time
 from pathlib import Path
 import pandas as pd
 import torch
-from ..core.config import config_class
+from dataclasses import dataclass
+from typing import ClassVar
+from ..core.config import check_values, config_class, param, register_analysis
 from ..core.base import RlnbError, atomic_write_text
 from ..core.logger import to_markdown
 from ..core.runs import train
@@ -20,29 +22,54 @@ from ..policies.checkpoints import policy_agent, read_policy
 import rlnb.algos  # registers the algorithms the comparison trains
 
 # %% auto #0
-__all__ = ['METHODS', 'method_runs', 'compare', 'plot_comparison']
+__all__ = ['METHODS', 'method_runs', 'CompareParams', 'DemoSeedsParams', 'compare', 'plot_comparison']
 
 # %% ../../nbs/analysis/50_compare.ipynb #b9aeead9
-METHODS = ("MC16-AWR (oracle)", "MC16-AWR (on-policy)", "GAE-PPO (pretrained critic)", "offline MC16-AWR", "IQL-AWR (offline)")
+METHODS = {"awr-oracle": "MC{k}-AWR (oracle)", "awr-onpolicy": "MC{k}-AWR (on-policy)", "gae-ppo": "GAE-PPO (pretrained critic)",
+           "awr-offline": "offline MC{k}-AWR", "iql-awr": "IQL-AWR (offline)"}  # method -> its label, k = the re-rollouts it ran with
 
 def method_runs(method: str, start: Path, oracle: Path, critic: Path | None, dataset: Path | None, budget: int,
                 seed: int, net: dict, k: int = 16, awr_epochs: int = 200, iql_steps: int = 5000) -> tuple[str, dict]:
     "The algorithm and overrides of one method's run."
     rollout = dict(num_envs=100, num_steps=50)
-    awr = dict(pretrained=str(start), mc_samples=k, awr_beta=0.5, update_epochs=awr_epochs, **rollout)
-    if method == "MC16-AWR (oracle)": return "awr", awr | dict(mode="oracle", oracle=str(oracle), total_timesteps=budget)
-    if method == "MC16-AWR (on-policy)": return "awr", awr | dict(mode="onpolicy", total_timesteps=budget)
-    if method == "GAE-PPO (pretrained critic)":
+    awr = dict(pretrained=str(start), mc_samples=k, temperature=0.5, update_epochs=awr_epochs, **rollout)
+    if method == "awr-oracle": return "awr", awr | dict(mode="oracle", oracle=str(oracle), total_timesteps=budget)
+    if method == "awr-onpolicy": return "awr", awr | dict(mode="onpolicy", total_timesteps=budget)
+    if method == "gae-ppo":
         return "ppo", dict(pretrained=str(critic), load_critic=True, update_epochs=100, target_kl=100.0,
                            num_minibatches=32, total_timesteps=budget, cycles=1, **rollout)
-    if method == "offline MC16-AWR":
+    if method == "awr-offline":
         # one rollout of `budget` steps, then 10 epochs of 4 AWR passes; the step budget is set one above the
         # dataset so that `epochs` ends the run
         return "awr", awr | dict(mode="offline", num_envs=100, num_steps=budget // 100, update_epochs=4, epochs=10,
                                  total_timesteps=budget + 1)
-    if method == "IQL-AWR (offline)":
-        return "iql", dict(dataset=str(dataset), extraction="awr", beta=1.0, max_weight=20.0, lr=1e-3, grad_steps_IQL=iql_steps, batch_size=256)
+    if method == "iql-awr":
+        return "iql", dict(dataset=str(dataset), extraction="awr", temperature=1.0, max_weight=20.0, lr=1e-3, grad_steps_IQL=iql_steps, batch_size=256)
     raise RlnbError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+
+# %% ../../nbs/analysis/50_compare.ipynb #f8865c59
+@register_analysis
+@dataclass(kw_only=True)
+class CompareParams:
+    "Parameters of analysis/compare_methods.ipynb: the method comparison from one weak checkpoint."
+    analysis: ClassVar[str] = "compare_methods"
+    seeds: list[int] = param("seeds of every method", [0, 1, 2], ge=0)
+    budget: int = param("rollout env steps per method and seed (a multiple of 100: 100 envs per rollout)", 50_000, ge=100)
+    mc_samples: int = param("k: Monte-Carlo re-rollouts per state of the MC-k methods", 16, ge=1)
+    critic_steps: int = param("env steps of GAE-PPO's critic warm-up (not counted in the budget)", 100_000, ge=1)
+    iql_steps: int = param("IQL training steps (gradient updates)", 5000, ge=1)
+    target: float = param("deterministic success of the starting rung", 0.4, ge=0, le=1)
+    pretrain_run: str = param("a pretraining run folder with a ladder; empty: pretrain here (2M steps, ~30 s)", "")
+    pretrain_steps: int = param("env steps of that pretraining", 2_048_000, ge=1)
+    runs_dir: str = param("folder that holds one sub-folder per run", "runs")
+    log_file: str = param("the experiment log every run appends an entry to", "experiments/log.md")
+
+@register_analysis
+@dataclass(kw_only=True)
+class DemoSeedsParams:
+    "Parameters of analysis/demo_seeds.ipynb (its other parameters are the demo config's keys, checked by it)."
+    analysis: ClassVar[str] = "demo_seeds"
+    seeds: list[int] = param("seeds to train", [0, 1, 2], ge=0)
 
 # %% ../../nbs/analysis/50_compare.ipynb #982d82b1
 def compare(start, oracle, out_dir, *, seeds=(0, 1, 2), budget: int = 50_000, methods=METHODS, k: int = 16,
@@ -52,6 +79,8 @@ def compare(start, oracle, out_dir, *, seeds=(0, 1, 2), budget: int = 50_000, me
     start, oracle, out_dir = Path(start), Path(oracle), Path(out_dir)
     bad = [m for m in methods if m not in METHODS]
     if bad: raise RlnbError(f"unknown method {bad[0]!r}; choose from {', '.join(METHODS)}")
+    check_values(CompareParams, dict(seeds=list(seeds), budget=budget, mc_samples=k, critic_steps=critic_steps, iql_steps=iql_steps),
+                 "compare()")
     if budget < 100 or budget % 100: raise RlnbError(f"budget must be a positive multiple of 100 env steps (100 envs per rollout), got {budget}")
     out_dir.mkdir(parents=True, exist_ok=True)
     ov = dict(overrides or {})
@@ -61,11 +90,11 @@ def compare(start, oracle, out_dir, *, seeds=(0, 1, 2), budget: int = 50_000, me
     common = dict(env_id=env_id, reward="sparse", runs_dir=str(out_dir / "runs"), quiet=True) | net | ov
     critic = dataset = None
     t0 = time.time()
-    if "GAE-PPO (pretrained critic)" in methods:  # V of the start policy on the sparse reward, the actor frozen
+    if "gae-ppo" in methods:  # V of the start policy on the sparse reward, the actor frozen
         run = train("ppo", overrides=common | dict(pretrained=str(start), freeze_actor=True, total_timesteps=critic_steps,
                                                        name="critic-warmup"), command=command, notes="comparison: critic warm-up")
         critic = run.run_dir / "latest.pt"
-    if "IQL-AWR (offline)" in methods:  # a dataset of the start policy, `budget` steps
+    if "iql-awr" in methods:  # a dataset of the start policy, `budget` steps
         ag = policy_agent(pre)
         dataset = out_dir / "start_policy_data.h5"
         if not dataset.exists():
@@ -77,7 +106,7 @@ def compare(start, oracle, out_dir, *, seeds=(0, 1, 2), budget: int = 50_000, me
     for m in methods:
         for s in seeds:
             algo, mo = method_runs(m, start, oracle, critic, dataset, budget, s, net, k, awr_epochs, iql_steps)
-            label = m.replace("MC16", f"MC{k}")  # the label says the k it ran with
+            label = METHODS[m].format(k=k)
             name = f"{re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')}-s{s}"
             valid = {f.name for f in dataclasses.fields(config_class(algo))}
             run = train(algo, overrides={k: v for k, v in common.items() if k in valid} | mo | {"seed": s, "name": name},

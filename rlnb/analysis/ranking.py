@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/analysis/ranking.html.md"""
 
 # %% ../../nbs/analysis/51_ranking.ipynb #e698d1ac
 from __future__ import annotations
-import re, time, warnings
+import dataclasses, re, time, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -15,7 +15,9 @@ from scipy import stats
 import rlnb
 from ..algos.iql import IQL
 from ..core.base import RlnbError, get_device
-from ..core.config import load_config
+from dataclasses import dataclass
+from typing import ClassVar, Optional
+from ..core.config import check_values, load_config, load_params, param, register_analysis
 from ..data.mc import rerollouts, rollout
 from ..data.trajectories import OfflineDataset, act, record
 from ..envs.registry import env_kwargs, make_env
@@ -24,10 +26,10 @@ from ..policies.checkpoints import load_policy
 from ..policies.networks import ActorCritic, mlp
 
 # %% auto #0
-__all__ = ['ESTIMATORS', 'DEFAULT_ESTIMATORS', 'METRICS', 'SHIPPED_CHECKPOINT', 'rank_metrics', 'summarize', 'snr',
+__all__ = ['ESTIMATORS', 'DEFAULT_ESTIMATORS', 'METRICS', 'SHIPPED_CHECKPOINT', 'rank_metrics', 'summarize', 'snr', 'StudyParams',
            'ground_truth', 'parse_estimator', 'needs', 'batched', 'traj_advantage', 'regress', 'train_iql', 'critics',
-           'estimate', 'value_quality', 'prepare', 'split_half', 'ranking_study', 'rho_table', 'snr_study', 'png',
-           'plot_snr', 'plot_rho', 'state_frame', 'plot_state', 'explorer']
+           'estimate', 'value_quality', 'RankingParams', 'SNRParams', 'prepare', 'split_half', 'ranking_study',
+           'rho_table', 'snr_study', 'png', 'plot_snr', 'plot_rho', 'state_frame', 'plot_state', 'explorer']
 
 # %% ../../nbs/analysis/51_ranking.ipynb #950e0e2b
 def _pairs(x: torch.Tensor) -> torch.Tensor:
@@ -81,23 +83,32 @@ def snr(q) -> dict:
             "total": q.var(unbiased=False).item()}
 
 # %% ../../nbs/analysis/51_ranking.ipynb #1215d44c
-def _check_int(name: str, v, least: int, why: str = ""):
-    if isinstance(v, bool) or not isinstance(v, int) or v < least:
-        raise RlnbError(f"{name} must be an integer of at least {least}{why} (got {v!r})")
-
-def _check_counts(n_states, K, M, E):
-    _check_int("n_states", n_states, 1)
-    _check_int("K", K, 2, " (a ranking needs two actions per state)")
-    _check_int("M", M, 1, " (Monte-Carlo rollouts per action)")
-    _check_int("E", E, 1, " (held-out rollouts per action for the estimators)")
+@dataclass(kw_only=True)
+class StudyParams:
+    "What every critic analysis of one checkpoint starts from: the policy, its task, the ground truth's sizes, a dataset."
+    checkpoint: str = param("a PPO/AWR checkpoint or run folder; empty: data/picklite-ppo-rung40.pt (PickLite, 40% success)", "")
+    env: str = param("the task; empty: the checkpoint's task (another task is refused)", "")
+    reward: str = param("the reward; empty: the checkpoint's", "")
+    gamma: Optional[float] = param("the discount; null: the checkpoint's", None, ge=0, le=1)
+    n_states: int = param("evaluation states", 256, ge=1)
+    K: int = param("actions per state (a ranking needs two)", 8, ge=2)
+    M: int = param("Monte-Carlo rollouts per action: the truth", 128, ge=1)
+    E: int = param("held-out rollouts per action, for mc<m>, td<n> and GAE", 8, ge=1)
+    data_steps: int = param("env steps of the policy's dataset, for the learned critics", 50_000, ge=1)
+    num_envs: int = param("envs of the rollout that provides the states", 64, ge=1)
+    replica_envs: int = param("envs the re-rollouts run on (batched)", 4096, ge=1)
+    seed: int = param("seed of the states, actions, re-rollouts, dataset and critics", 0, ge=0)
+    device: str = param("'auto' (GPU when present), 'cpu' or 'cuda'", "auto")
+    runs_dir: str = param("folder that holds one sub-folder per run", "runs")
+    out_dir: str = param("where the results go; empty: a new folder runs_dir/<analysis>-<time>", "")
+    log_file: str = param("the experiment log the study appends an entry to", "experiments/log.md")
+    command: str = param("the command recorded in the experiment log", "")
 
 @torch.no_grad()
-def ground_truth(env, policy, n_states: int = 256, K: int = 8, M: int = 128, E: int = 8, gamma: float = 0.8,
-                 seed: int = 0, replica_env=None) -> dict:
+def ground_truth(env, policy, *, n_states: int, K: int, M: int, E: int, gamma: float, seed: int = 0, replica_env=None) -> dict:
     """Evaluation states from a rollout of `policy` on `env`, `K` actions per state, each action's Q by `M` re-rollouts
     (`returns` (S, K, M), their mean `q` (S, K)) and `E` recorded re-rollouts per action (`held`, (S, K, E, ...)) for the estimators."""
-    _check_counts(n_states, K, M, E)
-    if not 0 <= gamma <= 1: raise RlnbError(f"gamma must be in [0, 1] (got {gamma!r})")
+    check_values(StudyParams, dict(n_states=n_states, K=K, M=M, E=E, gamma=gamma), "ground_truth()")
     n_all = env.max_steps * env.n
     if n_states > n_all:
         raise RlnbError(f"n_states={n_states} is more than the {n_all} states of one rollout of {env.n} envs; use more envs or fewer states")
@@ -189,7 +200,7 @@ def regress(x: torch.Tensor, y: torch.Tensor, hidden: int = 256, layers: int = 2
     net.requires_grad_(False)
     return lambda inp: net(inp).squeeze(-1)
 
-def train_iql(dataset, steps: int, hidden: int = 256, layers: int = 2, gamma: float = 0.8, seed: int = 0,
+def train_iql(dataset, steps: int, hidden: int, layers: int, gamma: float, seed: int = 0,
               device="cpu", probe=None, probe_at=()):
     "rlnb's IQL trained `steps` steps on `dataset` (a trajectory file); `probe(iql, step)` is called at the steps in `probe_at`."
     cfg = load_config("iql", overrides=dict(dataset=str(dataset), grad_steps_IQL=steps, hidden=hidden, layers=layers,
@@ -205,8 +216,8 @@ def train_iql(dataset, steps: int, hidden: int = 256, layers: int = 2, gamma: fl
     return iql, probes
 
 # %% ../../nbs/analysis/51_ranking.ipynb #9e387b52
-def critics(names, data: OfflineDataset, dataset_path, agent: ActorCritic | None = None, hidden: int = 256,
-            layers: int = 2, steps: int = 2000, iql_steps: int = 2000, lam: float = 0.95, seed: int = 0) -> dict:
+def critics(names, data: OfflineDataset, dataset_path, agent: ActorCritic | None = None, *, hidden: int, layers: int,
+            steps: int, iql_steps: int, lam: float, seed: int = 0) -> dict:
     "The critics `names` need, fitted to `data` (a dataset of the policy; `dataset_path` is its file, for IQL)."
     need, out, g = needs(names), {}, data.gamma
     fit = dict(hidden=hidden, layers=layers, steps=steps, seed=seed)
@@ -253,29 +264,51 @@ def value_quality(gt: dict, crit: dict) -> pd.DataFrame:
 METRICS = ("spearman", "kendall", "top1", "concordance")
 SHIPPED_CHECKPOINT = Path(rlnb.__file__).parent.parent / "data" / "picklite-ppo-rung40.pt"  # in a source checkout
 
-def prepare(checkpoint, out_dir, *, env_id: str | None = None, reward: str | None = None, gamma: float | None = None,
-            n_states: int = 256, K: int = 8, M: int = 128, E: int = 8, data_steps: int = 50_000, num_envs: int = 64,
-            replica_envs: int = 4096, seed: int = 0, device="auto", dataset: bool = True) -> dict:
-    """The policy of `checkpoint`, its ground truth and (with `dataset`) a dataset of the same policy, saved as
+@register_analysis
+@dataclass(kw_only=True)
+class RankingParams(StudyParams):
+    "Parameters of analysis/ranking.ipynb: how well each advantage estimator ranks a state's actions."
+    analysis: ClassVar[str] = "ranking"
+    estimators: list[str] = param("the estimators to rank", list(DEFAULT_ESTIMATORS))
+    critic_steps: int = param("training steps of each regression network", 2000, ge=1)
+    iql_steps: int = param("training steps of IQL", 2000, ge=1)
+    hidden: int = param("width of the learned critics", 256, ge=1)
+    layers: int = param("hidden layers of the learned critics", 2, ge=1)
+    lam: float = param("GAE's lambda", 0.95, ge=0, le=1)
+    n_boot: int = param("bootstrap resamples of the states", 1000, ge=1)
+    command: str = "papermill analysis/ranking.ipynb"
+
+@register_analysis
+@dataclass(kw_only=True)
+class SNRParams(StudyParams):
+    "Parameters of analysis/critic_snr.ipynb: the signal-to-noise ratio of IQL's critic by width and training length."
+    analysis: ClassVar[str] = "critic_snr"
+    E: int = 1
+    widths: list[int] = param("widths of the IQL critics", [256, 512, 1024], ge=1)
+    steps: list[int] = param("IQL training lengths at which the critic is probed", [500, 1000, 2000, 5000], ge=1)
+    layers: int = param("hidden layers of the IQL critics", 2, ge=1)
+    command: str = "papermill analysis/critic_snr.ipynb"
+
+def prepare(p: StudyParams, out_dir, dataset: bool = True) -> dict:
+    """The policy of `p.checkpoint`, its ground truth and (with `dataset`) a dataset of the same policy, saved as
     `out_dir`/dataset.h5: what every analysis starts from."""
-    _check_counts(n_states, K, M, E)  # before workers start or anything is written
-    for name, v in (("data_steps", data_steps), ("num_envs", num_envs), ("replica_envs", replica_envs)): _check_int(name, v, 1)
-    dev = get_device(device)
-    agent, pre = load_policy(checkpoint, env_id, dev)
+    dev = get_device(p.device)
+    agent, pre = load_policy(p.checkpoint or SHIPPED_CHECKPOINT, p.env or None, dev)
     c = pre["config"]
-    reward = reward or c.get("reward")
-    gamma = c["gamma"] if gamma is None else gamma
+    reward = p.reward or c.get("reward")
+    gamma = c["gamma"] if p.gamma is None else p.gamma
+    seed = p.seed
     kw = env_kwargs(c | {"env_id": pre["env_id"], "reward": reward})
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     out = {"agent": agent, "env_id": pre["env_id"], "reward": reward, "gamma": gamma, "times": {}, "data": None, "dataset_path": None}
-    with make_env(pre["env_id"], num_envs=num_envs, device=dev, seed=seed, **kw) as env, \
-         make_env(pre["env_id"], num_envs=replica_envs, device=dev, seed=seed + 1, **kw) as rep:
-        out["gt"] = ground_truth(env, agent.act, n_states, K, M, E, gamma, seed, rep)
+    with make_env(pre["env_id"], num_envs=p.num_envs, device=dev, seed=seed, **kw) as env, \
+         make_env(pre["env_id"], num_envs=p.replica_envs, device=dev, seed=seed + 1, **kw) as rep:
+        out["gt"] = ground_truth(env, agent.act, n_states=p.n_states, K=p.K, M=p.M, E=p.E, gamma=gamma, seed=seed, replica_env=rep)
         out["times"]["ground truth"] = out["gt"]["seconds"]
         if dataset:
             t0, path = time.perf_counter(), out_dir / "dataset.h5"
             torch.manual_seed(seed + 10_000)
-            eps = record(env, agent.act, max(1, data_steps // env.max_steps), path=path, seed=seed + 10_000, env_kwargs=kw)
+            eps = record(env, agent.act, max(1, p.data_steps // env.max_steps), path=path, seed=seed + 10_000, env_kwargs=kw)
             out["data"], out["dataset_path"] = OfflineDataset(eps, gamma=gamma, device=dev, seed=seed), path
             out["times"]["dataset"] = time.perf_counter() - t0
     return out
@@ -285,19 +318,17 @@ def split_half(gt: dict) -> pd.DataFrame:
     G, h = gt["returns"], gt["M"] // 2
     return rank_metrics(G[..., :h].mean(-1), G[..., h:].mean(-1))
 
-def ranking_study(checkpoint, out_dir, *, estimators=DEFAULT_ESTIMATORS, critic_steps: int = 2000, iql_steps: int = 2000,
-                  hidden: int = 256, layers: int = 2, lam: float = 0.95, n_boot: int = 1000, seed: int = 0, **kw) -> dict:
-    "Ground truth, estimators, metrics, SNR and value quality for one checkpoint (`kw` go to `prepare`); CSV files in `out_dir`."
-    estimators = list(estimators)
-    if not estimators: raise RlnbError(f"no estimators given; pick from {', '.join(DEFAULT_ESTIMATORS)}")
-    E = kw.get("E", 8)
-    for n in estimators: parse_estimator(n, E if isinstance(E, int) and E >= 1 else None)
-    for name, v in (("critic_steps", critic_steps), ("iql_steps", iql_steps), ("hidden", hidden), ("layers", layers)): _check_int(name, v, 1)
-    if not 0 <= lam <= 1: raise RlnbError(f"lam must be in [0, 1] (got {lam!r})")
-    p = prepare(checkpoint, out_dir, seed=seed, dataset=bool(needs(estimators)), **kw)
-    gt, times = p["gt"], p["times"]
+def ranking_study(out_dir, params: RankingParams | None = None, **kw) -> dict:
+    """Ground truth, estimators, metrics, SNR and value quality for one checkpoint; CSV files in `out_dir`. The parameters
+    are `params` and/or keywords (`checkpoint=...`, `K=...`: the keys of `RankingParams`), checked before anything runs."""
+    p = load_params(RankingParams, (dataclasses.asdict(params) if params else {}) | kw, "ranking_study()")
+    estimators, seed, lam = p.estimators, p.seed, p.lam
+    for n in estimators: parse_estimator(n, p.E)
+    prep = prepare(p, out_dir, dataset=bool(needs(estimators)))
+    gt, times = prep["gt"], prep["times"]
     t0 = time.perf_counter()
-    crit = critics(estimators, p["data"], p["dataset_path"], p["agent"], hidden, layers, critic_steps, iql_steps, lam, seed) if p["data"] else {}
+    crit = critics(estimators, prep["data"], prep["dataset_path"], prep["agent"], hidden=p.hidden, layers=p.layers,
+                   steps=p.critic_steps, iql_steps=p.iql_steps, lam=lam, seed=seed) if prep["data"] else {}
     times["critics"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     est = {n: estimate(n, gt, crit, lam) for n in estimators}
@@ -306,7 +337,7 @@ def ranking_study(checkpoint, out_dir, *, estimators=DEFAULT_ESTIMATORS, critic_
     if gt["M"] >= 2:  # the reference: the truth's halves against each other
         per_state.append(split_half(gt).assign(estimator=f"truth split-half (MC{gt['M'] // 2})", state=range(S)))
     per_state = pd.concat(per_state, ignore_index=True)
-    summary = pd.concat([summarize(per_state.loc[per_state.estimator == n, list(METRICS)], n_boot, seed=seed).assign(estimator=n)
+    summary = pd.concat([summarize(per_state.loc[per_state.estimator == n, list(METRICS)], p.n_boot, seed=seed).assign(estimator=n)
                          for n in per_state.estimator.unique()], ignore_index=True)
     snr_rows = [{"values": f"truth (MC{gt['M']})"} | snr(gt["q"])] + [{"values": n} | snr(v) for n, v in est.items()]
     if "iql-q" in crit:
@@ -315,7 +346,7 @@ def ranking_study(checkpoint, out_dir, *, estimators=DEFAULT_ESTIMATORS, critic_
     times["metrics"] = time.perf_counter() - t0
     out_dir = Path(out_dir)
     res = {"gt": gt, "estimates": est, "per_state": per_state, "summary": summary, "snr": pd.DataFrame(snr_rows),
-           "values": value_quality(gt, crit), "times": times} | {k: p[k] for k in ("env_id", "reward", "gamma")}
+           "values": value_quality(gt, crit), "times": times} | {k: prep[k] for k in ("env_id", "reward", "gamma")}
     for k in ("per_state", "summary", "snr", "values"): res[k].to_csv(out_dir / f"{k}.csv", index=False)
     torch.save({"obs": gt["obs"].cpu(), "actions": gt["actions"].cpu(), "q": gt["q"].cpu(), "q_std": gt["q_std"].cpu(),
                 "estimates": {n: v.cpu() for n, v in est.items()}}, out_dir / "values.pt")
@@ -335,12 +366,11 @@ def rho_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 # %% ../../nbs/analysis/51_ranking.ipynb #ca55922b
-def snr_study(gt: dict, dataset_path, widths=(256, 512, 1024), steps=(500, 1000, 2000, 5000), layers: int = 2,
-              gamma: float | None = None, seed: int = 0, device="cpu") -> pd.DataFrame:
+def snr_study(gt: dict, dataset_path, *, widths, steps, layers: int, gamma: float | None = None, seed: int = 0,
+              device="cpu") -> pd.DataFrame:
     "IQL critics of each width probed at each training length: SNR of Q, rho of Q - V, r of V; the truth's SNR first."
+    check_values(SNRParams, dict(widths=list(widths), steps=list(steps), layers=layers), "snr_study()")
     steps = sorted(set(steps))
-    for w in widths: _check_int("width", w, 1)
-    for s in steps: _check_int("training steps", s, 1)
     S, K, A = gt["actions"].shape
     o, a = gt["obs"].repeat_interleave(K, 0).to(device), gt["actions"].reshape(S * K, A).to(device)
     v_true = gt["q"].mean(1).double().cpu()

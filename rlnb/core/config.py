@@ -202,13 +202,19 @@ def _layer(cls, data: dict, src: str, values: dict, sources: dict, what: str = "
     data, via = dict(data), {}
     for old, new in getattr(cls, "renamed", {}).items():
         if old not in data: continue
+        new, convert = new if isinstance(new, tuple) else (new, None)  # (new key, f(old value, the values so far))
         val = data.pop(old)
         if new in data:
             warnings.warn(f"config key '{old}' in {src} is ignored because '{new}' is also set there; remove '{old}'",
                           ConfigDeprecationWarning, stacklevel=3)
             continue
-        warnings.warn(f"config key '{old}' in {src} is deprecated; it sets '{new}' now, so write '{new}' instead",
-                      ConfigDeprecationWarning, stacklevel=3)
+        if convert is not None:
+            val = convert(val, values | data)
+            warnings.warn(f"config key '{old}' in {src} is deprecated; it sets '{new}' = {val!r} now, so write that instead",
+                          ConfigDeprecationWarning, stacklevel=3)
+        else:
+            warnings.warn(f"config key '{old}' in {src} is deprecated; it sets '{new}' now, so write '{new}' instead",
+                          ConfigDeprecationWarning, stacklevel=3)
         data[new], via[new] = val, old
     valid = config_keys(cls)
     for k in data:
@@ -239,9 +245,10 @@ def load_config(algo: str, file: str | Path | None = None, overrides: dict | Non
     cfg.sources = {k: sources[k] for k in config_keys(cls)}
     return cfg
 
-def check_values(cls, values: dict, sources: dict | str, *, what: str = "config key", complete: bool = False) -> dict:
+def check_values(cls, values: dict, sources: dict | str, *, what: str | None = None, complete: bool = False) -> dict:
     """The one validation path of rlnb (configs, CLI flags, papermill parameters, sweeps): each of `values` converted to
     its key's type in `cls` and checked against its bounds; `sources` names where each came from. Returns the typed values."""
+    what = what or ("config key" if hasattr(cls, "algo") else "parameter")
     hints, by_name = typing.get_type_hints(cls, globalns=_HINT_NAMES), {f.name: f for f in fields(cls)}
     src = (lambda k: sources) if isinstance(sources, str) else (lambda k: sources.get(k, "override"))
     unknown = [k for k in values if k not in by_name]
