@@ -31,7 +31,7 @@ class VecEnv:
     env_id: str; obs_dim: int; act_dim: int; max_steps: int
 
     def _setup(self, num_envs: int, device, seed: int, ignore_terminations: bool, low, high):
-        self.n, self.device, self.ignore_terminations = check_num_envs(num_envs), device, ignore_terminations
+        self.n, self.device, self.ignore_terminations = num_envs, device, ignore_terminations  # checked by the backend's constructor
         self.low = torch.as_tensor(low, dtype=torch.float32, device=device)
         self.high = torch.as_tensor(high, dtype=torch.float32, device=device)
         z = lambda dt: torch.zeros(num_envs, dtype=dt, device=device)

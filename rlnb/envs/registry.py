@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import gymnasium as gym
 from ..core.base import RlnbError
-from .base import check_num_envs
 from .gymenv import GymEnv
 from .maniskill import ManiSkillEnv, maniskill_ids
 from .picklite import PickLite
@@ -21,8 +20,7 @@ __all__ = ['BUILTIN', 'make_env', 'env_kwargs']
 BUILTIN = {"PickLite-v0": PickLite}
 
 def make_env(env_id: str, num_envs: int = 1, device="auto", seed: int = 0, **kwargs):
-    "Any environment rlnb knows, behind the batched protocol."
-    check_num_envs(num_envs)
+    "Any environment rlnb knows, behind the batched protocol (each backend checks `num_envs` first thing)."
     if env_id in BUILTIN: return BUILTIN[env_id](num_envs=num_envs, device=device, seed=seed, **kwargs)
     if env_id in maniskill_ids(): return ManiSkillEnv(env_id, num_envs=num_envs, device=device, seed=seed, **kwargs)
     if env_id in gym.registry:
