@@ -138,7 +138,7 @@ def test_resume_a_finished_run_and_extend_its_budget(work):
     run = api.train("demo", overrides=demo_overrides(work, "ext", total_timesteps=2048 * 20))
     before = snapshot(run.run_dir)
     assert_user_error(cli("resume", str(run.run_dir)), "already finished", "total_timesteps")
-    assert_user_error(cli("resume", str(run.run_dir), "-s", "lr=0.1"), "'lr' cannot change")
+    assert_user_error(cli("resume", str(run.run_dir), "-s", "hidden=8"), "'hidden' cannot change")
     assert snapshot(run.run_dir) == before
     cli("resume", str(run.run_dir), "-s", f"total_timesteps={2048 * 40}", check=0)
     assert results(run.run_dir)["env_steps"].iloc[-1] == 2048 * 40

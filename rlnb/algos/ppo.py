@@ -88,8 +88,9 @@ class PPO(PolicyAlgo):
     def _optimizer(self):
         cfg = self.cfg
         if cfg.freeze_actor and cfg.freeze_critic: raise RlnbError("freeze_actor and freeze_critic together leave nothing to train; drop one")
-        groups = [] if cfg.freeze_actor else [{"params": [*self.agent.actor.parameters(), self.agent.log_std], "lr": cfg.lr_actor}]
-        if not cfg.freeze_critic: groups.append({"params": list(self.agent.critic.parameters()), "lr": cfg.lr_critic})
+        groups = [] if cfg.freeze_actor else [{"params": [*self.agent.actor.parameters(), self.agent.log_std], "lr": cfg.lr_actor,
+                                               "lr_key": "lr_actor"}]  # the config key a resume may change
+        if not cfg.freeze_critic: groups.append({"params": list(self.agent.critic.parameters()), "lr": cfg.lr_critic, "lr_key": "lr_critic"})
         return torch.optim.Adam(groups, eps=1e-5)
 
     def collect(self) -> dict:

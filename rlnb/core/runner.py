@@ -6,8 +6,9 @@ Docs: https://rlnb.github.io/rlnb/core/runner.html.md"""
 
 # %% ../../nbs/core/05_runner.ipynb #909c8811
 from __future__ import annotations
-import time
-from dataclasses import dataclass, asdict
+import math, time
+from dataclasses import dataclass, asdict, fields
+import torch
 from pathlib import Path
 from typing import Callable, Protocol
 from tqdm.auto import tqdm
@@ -17,7 +18,7 @@ from .checkpoint import save_checkpoint, copy_checkpoint
 from .logger import MetricLogger
 
 # %% auto #0
-__all__ = ['ALGOS', 'Algorithm', 'Counters', 'register_algo', 'make_algo', 'Runner']
+__all__ = ['ALGOS', 'Algorithm', 'Counters', 'Diverged', 'register_algo', 'make_algo', 'Runner']
 
 # %% ../../nbs/core/05_runner.ipynb #5a0511c7
 class Algorithm(Protocol):
@@ -43,6 +44,9 @@ class Counters:
 
 # %% ../../nbs/core/05_runner.ipynb #a3c5b092
 ALGOS: dict[str, Callable] = {}
+
+class Diverged(RlnbError):
+    "A loss, metric or parameter became NaN or infinite: the run stops before anything else is saved."
 
 def register_algo(name: str):
     "Decorator: `factory(cfg) -> Algorithm` builds algorithm `name`."
@@ -98,7 +102,36 @@ class Runner:
             if cfg.target_every and c.grad_steps // cfg.target_every > before // cfg.target_every: algo.update_target()
             if self.budget_reached(): break
         c.iteration += 1
-        self.log.end_iteration(f"epoch {c.epoch + 1} cycle {c.cycle + 1} iteration {c.iteration}")
+        avg = self.log.end_iteration(f"epoch {c.epoch + 1} cycle {c.cycle + 1} iteration {c.iteration}")
+        self.check_finite(avg)
+
+    def _tensors(self) -> list:
+        "The algorithm's parameters (of every torch module or tensor it holds), found once."
+        if getattr(self, "_params", None) is None:
+            seen, ps = set(), []
+            for v in vars(self.algo).values():
+                for p in (v.parameters() if isinstance(v, torch.nn.Module) else [v] if isinstance(v, torch.Tensor) and v.is_floating_point() else []):
+                    if id(p) not in seen: seen.add(id(p)); ps.append(p)
+            self._params = ps
+        return self._params
+
+    def check_finite(self, metrics: dict):
+        "Stop the run with `Diverged` if an iteration's mean loss or metric, or a parameter, is NaN or infinite (one sync)."
+        bad = next((k for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v)), None)
+        if bad is None:
+            ps = self._tensors()
+            if not ps or bool(torch.stack([p.detach().isfinite().all() for p in ps]).all()): return
+            bad, value = "a network parameter", "not finite"
+        else: value = metrics[bad]
+        c, lrs = self.counters, {k: v for k, v in config_dict(self.cfg).items() if k == "lr" or k.startswith("lr_")}
+        default = {f.name: f.default for f in fields(self.cfg)}  # suggest the default, or a tenth when already below it
+        smaller = {k: default[k] if isinstance(default.get(k), float) and v > default[k] else v / 10 for k, v in lrs.items()}
+        have = self.run_dir is not None and (self.run_dir / "latest.pt").exists()
+        fix = (f"continue from the last good checkpoint with a smaller one: rlnb resume {self.run_dir} "
+               + " ".join(f"-s {k}={v:g}" for k, v in smaller.items())) if have else "no checkpoint was written before it, so start again with a smaller one"
+        raise Diverged(f"the run diverged: {bad} is {value} at epoch {c.epoch + 1} cycle {c.cycle + 1} iteration {c.iteration} "
+                       f"(env_steps {c.env_steps}, grad_steps {c.grad_steps}); the likely cause is a learning rate or step size "
+                       f"too large ({', '.join(f'{k}={v:g}' for k, v in lrs.items()) or 'see the config'}); {fix}")
 
     def epoch(self, bar=None):
         "Cycles of iterations, then evaluation, summary and checkpoints."
@@ -115,6 +148,7 @@ class Runner:
         c.epoch += 1
         ev = {f"eval/{k}": float(v) for k, v in self.algo.evaluate().items()}
         self.log.add_to_last_row(ev, c.env_steps if c.env_steps else c.grad_steps)
+        self.check_finite(ev)  # a non-finite evaluation is never saved, let alone as best
         hook = getattr(self.algo, "on_epoch_end", None)  # optional: e.g. PPO's checkpoint ladder
         if hook is not None: hook(self, ev)
         finished = self.done()

@@ -15,7 +15,7 @@ from .config import budgets, config_dict, config_frame, load_config, save_config
 from .checkpoint import check_compatible, load_checkpoint
 from .explog import append_entry, format_entry, hardware
 from .logger import to_markdown
-from .runner import Runner, make_algo
+from .runner import Diverged, Runner, make_algo
 
 # %% auto #0
 __all__ = ['RESUMABLE', 'Run', 'unused_dir', 'fresh_dir', 'plot_curve', 'train', 'resume', 'show_config']
@@ -89,6 +89,13 @@ def _run(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str) ->
     except KeyboardInterrupt:
         meta.update(status="interrupted"); _write_meta(run_dir, meta)
         raise
+    except Diverged as e:  # what ran is kept (tables, log entry); no checkpoint after the divergence
+        df = runner.log.frame()
+        runner.log.write_tables(run_dir)
+        meta.update(status="diverged", error=str(e), counters=vars(runner.counters)); _write_meta(run_dir, meta)
+        append_entry(runner.cfg.log_file, format_entry(f"{run_dir.name} (diverged)", command, run_dir, to_markdown(df.tail(5)),
+                                                       f"{notes + '; ' if notes else ''}status: diverged. {e}"))
+        raise
     finally:
         close = getattr(runner.algo, "close", None)  # environments with worker processes
         if close is not None: close()
@@ -116,13 +123,24 @@ def train(algo: str, config: str | Path | None = None, overrides: dict | None = 
     return _run(runner, run_dir, meta, command, notes)
 
 # %% ../../nbs/core/06_runs.ipynb #0dc65820
-RESUMABLE = {"epochs", "quiet"}
+RESUMABLE = {"epochs", "quiet"}  # and the budgets and learning rates (lr, lr_*) of the run's config
+
+def _resumable(cfg) -> set[str]:
+    return RESUMABLE | set(budgets(cfg)) | {k for k in config_dict(cfg) if k == "lr" or k.startswith("lr_")}
+
+def _apply_lrs(algo, cfg):
+    "After a resume, give every optimizer the learning rate the (possibly overridden) config says: its group's `lr_key`, else `lr`."
+    import torch
+    for opt in (v for v in vars(algo).values() if isinstance(v, torch.optim.Optimizer)):
+        for g in opt.param_groups:
+            key = g.get("lr_key", "lr")
+            if hasattr(cfg, key): g["lr"] = getattr(cfg, key)
 
 def _checkpoint_path(path: Path) -> Path:
     return path / "latest.pt" if path.is_dir() else path
 
 def resume(path: str | Path, overrides: dict | None = None, *, command: str | None = None) -> Run:
-    "Continue the run whose folder (or checkpoint file) is `path`; only budgets, `epochs` and `quiet` may change."
+    "Continue the run whose folder (or checkpoint file) is `path`; only budgets, learning rates, `epochs` and `quiet` may change."
     path = Path(path)
     if not path.exists():
         raise RlnbError(f"{path} does not exist; pass a run folder (runs/<name>) or a checkpoint file inside one")
@@ -131,25 +149,28 @@ def resume(path: str | Path, overrides: dict | None = None, *, command: str | No
     run_dir = ckpt.parent
     meta = _read_meta(run_dir)
     saved = load_config(state["algo"], run_dir / "config.yaml", env={})
-    if config_dict(saved) != state["config"]:
+    allowed = _resumable(saved)
+    # config.yaml may be ahead of the checkpoint in a resumable key (a resume that stopped before its first checkpoint)
+    ahead = {k: state["config"][k] for k, v in config_dict(saved).items() if k in allowed and state["config"].get(k, v) != v}
+    if {k: v for k, v in config_dict(saved).items() if k not in ahead} != {k: v for k, v in state["config"].items() if k not in ahead}:
         raise RlnbError(f"checkpoint {ckpt} was written under another config than {run_dir / 'config.yaml'}; "
                         "resume it from the run folder it was written in")
-    allowed = RESUMABLE | set(budgets(saved))
     bad = sorted(set(overrides or {}) - allowed)
     if bad:
         raise RlnbError(f"'{bad[0]}' cannot change when resuming (it would make a different run); "
                         f"only {', '.join(sorted(allowed))} can, or start a new run with rlnb train")
-    cfg = load_config(state["algo"], run_dir / "config.yaml", overrides, source="resume override")
+    cfg = load_config(state["algo"], run_dir / "config.yaml", ahead | (overrides or {}), source="resume override")
     check_compatible(state, cfg, ckpt)
     runner = Runner(make_algo(cfg), cfg, run_dir)
     runner.restore(state)
+    _apply_lrs(runner.algo, cfg)
     if runner.done():
         raise RlnbError(f"run {run_dir} already finished at epoch {runner.counters.epoch}; raise its budget "
                         f"(e.g. --set {next(iter(budgets(cfg)), 'epochs')}=...) to continue it, or start a new run")
     command = command or f"rlnb.resume({str(path)!r}, overrides={overrides!r})"
     meta["resumes"].append(dict(at_epoch=runner.counters.epoch, command=command, time=time.strftime("%Y-%m-%d %H:%M:%S")))
     meta["status"] = "running"
-    if overrides: save_config(cfg, run_dir)
+    if overrides or ahead: save_config(cfg, run_dir)
     _write_meta(run_dir, meta)
     return _run(runner, run_dir, meta, command, f"resumed at epoch {runner.counters.epoch}")
 

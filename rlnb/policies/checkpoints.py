@@ -22,10 +22,15 @@ def read_policy(path) -> dict:
     st = load_checkpoint(path)
     if st.get("algo") not in POLICY_ALGOS:
         raise RlnbError(f"{path} is a checkpoint of {st.get('algo')!r}, which holds no Gaussian policy; pick a checkpoint of {' or '.join(POLICY_ALGOS)}")
-    if "agent" in st: return st
-    a = st["algo_state"]
-    return {"algo": st["algo"], "agent": a["agent"], "env_id": a["env_id"], "obs_dim": a["obs_dim"], "act_dim": a["act_dim"],
-            "config": st["config"], "counters": st["counters"]}
+    if "agent" not in st:
+        a = st["algo_state"]
+        st = {"algo": st["algo"], "agent": a["agent"], "env_id": a["env_id"], "obs_dim": a["obs_dim"], "act_dim": a["act_dim"],
+              "config": st["config"], "counters": st["counters"]}
+    bad = next((k for k, v in st["agent"].items() if v.is_floating_point() and not bool(v.isfinite().all())), None)
+    if bad is not None:
+        raise RlnbError(f"{path} holds non-finite policy parameters ({bad} has NaN or inf: the run that wrote it diverged); "
+                        "pick an earlier checkpoint of that run, or resume it from one with a smaller learning rate")
+    return st
 
 def policy_agent(pre: dict, device="cpu") -> ActorCritic:
     "The frozen ActorCritic of a `read_policy` result, on `device`: a policy to act with (a continuation, an evaluation, a data collector)."

@@ -1,0 +1,45 @@
+"Issue 12 (hardening): diverging runs, refused checkpoints. Each case is the report's command at a small size."
+import json
+import torch
+from conftest import cli, assert_user_error, snapshot
+
+PPO = ["-s", "num_envs=16", "-s", "num_steps=50", "-s", "hidden=16", "-s", "layers=1", "-s", "eval_episodes=8", "-s", "cycles=1",
+       "-s", "iterations=1", "-s", "quiet=true"]
+
+
+def test_a_diverging_run_stops_with_its_last_good_checkpoint_intact(work):
+    cli("train", "ppo", "-s", "name=ok", "-s", "total_timesteps=1600", *PPO, check=0)  # two epochs of 800 steps
+    run = work / "runs" / "ok"
+    good = snapshot(run / "ladder") | {"latest.pt": (run / "latest.pt").read_bytes(), "best.pt": (run / "best.pt").read_bytes()}
+    # the report's learning rates, on resume: a budget and learning rates may change there
+    err = assert_user_error(cli("resume", str(run), "-s", "total_timesteps=4000", "-s", "lr_actor=1e6", "-s", "lr_critic=1e6"),
+                            "the run diverged:", "at epoch 3", "lr_actor=1e+06",
+                            f"rlnb resume {run} -s lr_actor=0.0003 -s lr_critic=0.0003")
+    assert "grad_steps" in err
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["status"] == "diverged" and "diverged" in meta["error"]
+    assert (run / "latest.pt").read_bytes() == good["latest.pt"] and (run / "best.pt").read_bytes() == good["best.pt"]
+    assert "(diverged)" in (work / "experiments" / "log.md").read_text()
+    # the last good checkpoint resumes with a sane learning rate, which the optimizer really uses
+    cli("resume", str(run), "-s", "total_timesteps=2400", "-s", "lr_actor=1e-4", check=0)
+    st = torch.load(run / "latest.pt", weights_only=False)
+    groups = st["algo_state"]["opt"]["param_groups"]
+    assert [g["lr"] for g in groups] == [1e-4, 3e-4] and st["counters"]["env_steps"] == 2400
+    assert json.loads((run / "run.json").read_text())["status"] == "finished"
+
+
+def test_the_reported_divergence_from_scratch(work):
+    "QA_STEPS=3200 rlnb train ppo -s lr_actor=1e6 -s lr_critic=1e6 ...: no checkpoint exists, so none is claimed."
+    p = cli("train", "ppo", "-s", "name=nan1e6", "-s", "lr_actor=1e6", "-s", "lr_critic=1e6", "-s", "cycles=1", "-s", "num_envs=16",
+            "-s", "hidden=32", "-s", "layers=1", "-s", "eval_episodes=8", env={"QA_STEPS": "3200"})
+    assert_user_error(p, "the run diverged:", "no checkpoint was written before it")
+    run = work / "runs" / "nan1e6"
+    assert not list(run.glob("*.pt")) and json.loads((run / "run.json").read_text())["status"] == "diverged"
+
+
+def test_evaluate_refuses_a_checkpoint_with_non_finite_parameters(work):
+    cli("train", "ppo", "-s", "name=ok", "-s", "total_timesteps=800", *PPO, check=0)
+    st = torch.load(work / "runs" / "ok" / "latest.pt", weights_only=False)
+    next(iter(st["algo_state"]["agent"].values())).fill_(float("nan"))
+    torch.save(st, work / "nan.pt")
+    assert_user_error(cli("evaluate", str(work / "nan.pt")), "non-finite policy parameters", "diverged")
