@@ -12,6 +12,7 @@ from .core.base import RlnbError
 from .analysis.compare import CompareParams
 from .core.config import CONFIGS, check_values
 from .core.explog import command_line
+from .core.runs import list_runs
 from .core.runner import ALGOS
 from . import api
 from .policies.checkpoints import ladder, pick_checkpoint
@@ -39,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override one config value (repeatable)")
     t = sub.add_parser("train", help="start a run of an algorithm"); t.add_argument("algo"); common(t)
     r = sub.add_parser("resume", help="continue a run from its folder or a checkpoint")
-    r.add_argument("path"); r.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="a new budget, epochs or quiet")
+    r.add_argument("path"); r.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="a new budget, learning rate, epochs or quiet")
+    rs = sub.add_parser("runs", help="list the run folders with their status (a killed run reads 'interrupted')")
+    rs.add_argument("--runs-dir", default="runs")
     c = sub.add_parser("config", help="show the resolved config with each value's source"); c.add_argument("algo"); common(c)
     sub.add_parser("algos", help="list the algorithms")
     pt = sub.add_parser("pretrain", help="PPO from scratch with a checkpoint ladder"); common(pt)
@@ -121,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
             if out["comparison"] is not None:
                 print(out["comparison"][["method", "seeds", "peak", "final", "budget"]].to_string(index=False))
             print(f"summary: {out['summary_dir'] / 'results.md'}  curve: {out['summary_dir'] / 'curve.png'}")
+        elif args.cmd == "runs":
+            df = list_runs(args.runs_dir)
+            print(df.to_string(index=False) if len(df) else f"no run folders in {args.runs_dir}")
         elif args.cmd == "envs":
             for kind, ids in api.list_envs().items(): print(f"{kind} ({len(ids)}): {' '.join(ids)}")
         elif args.cmd == "record":
@@ -143,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     except RlnbError as e:
         print(f"rlnb: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("rlnb: interrupted; the last checkpoint is kept: continue with rlnb resume <run folder>", file=sys.stderr)
+    except KeyboardInterrupt as e:  # a run says what is kept (rlnb.core.runs.Interrupted); elsewhere nothing was running
+        print(f"rlnb: {e}" if str(e) else "rlnb: interrupted", file=sys.stderr)
         return 130
     return 0
 

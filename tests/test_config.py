@@ -128,6 +128,21 @@ def test_infinite_and_absurd_values_are_refused_before_a_run_folder(work):
     assert not (work / "runs").exists()
 
 
+def test_run_names_stay_inside_runs_dir(work):
+    "Issue 12, case 3: a run name is one folder name; nothing is written elsewhere."
+    for name in ("../../escape", "/tmp/abs", "a/b", "..", "a b"):
+        assert_user_error(cli("train", "demo", "-s", f"name={name}", env={"QA_STEPS": "2048"}), "'name' must be one folder name")
+    assert not list(work.parent.glob("escape")) and not (work / "runs").exists()
+
+
+def test_yaml_with_a_key_twice_or_a_folder_is_refused(work):
+    (work / "twice.yaml").write_text("lr: 0.1\nseed: 1\nlr: 0.2\n")
+    assert_user_error(cli("train", "demo", "-c", "twice.yaml"), "twice.yaml", "line 3", "key 'lr' is written twice")
+    (work / "folder").mkdir()
+    assert_user_error(cli("train", "demo", "-c", "folder"), "folder is a folder")
+    assert not (work / "runs").exists()
+
+
 def test_cli_config_errors_write_nothing(work):
     (work / "runs").mkdir(); (work / "runs" / "keep.txt").write_text("x")
     before = snapshot(work)

@@ -121,7 +121,11 @@ def test_interrupted_run_resumes_to_the_same_metrics(work, sig):
     meta = json.loads((work / "runs" / "cut" / "run.json").read_text())
     assert meta["status"] != "finished", "the run ended before it could be interrupted"
     if sig == signal.SIGINT:
-        assert p.returncode == 130 and "rlnb resume" in err and meta["status"] == "interrupted"
+        assert p.returncode == 130 and "the last checkpoint" in err and "rlnb resume" in err and meta["status"] == "interrupted"
+    else:  # killed: run.json still says running, but its process is gone, and readers say so
+        assert meta["status"] == "running"
+        listed = cli("runs", "--runs-dir", str(work / "runs"), check=0).stdout
+        assert any(l.split()[:3] == ["cut", "demo", "interrupted"] for l in listed.splitlines()), listed
     log_before = (work / "log.md").read_text()
     cli("resume", str(work / "runs" / "cut"), check=0)
     pd.testing.assert_frame_equal(results(work / "runs" / "cut"), results(ref.run_dir))
@@ -144,3 +148,16 @@ def test_resume_a_finished_run_and_extend_its_budget(work):
     assert results(run.run_dir)["env_steps"].iloc[-1] == 2048 * 40
     direct = api.train("demo", overrides=demo_overrides(work, "direct", total_timesteps=2048 * 40))
     pd.testing.assert_frame_equal(results(run.run_dir), results(direct.run_dir))
+
+
+def test_ctrl_c_before_the_first_checkpoint_claims_none(work):
+    "Issue 12, case 4: an interrupt before any checkpoint says so and marks the folder, instead of pointing at resume."
+    p = _start(work, "early", total_timesteps=2048 * 400, cycles=200)  # a first epoch of ~200 iterations: seconds
+    _wait_for(work / "runs" / "early" / "run.json", p)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    meta = json.loads((work / "runs" / "early" / "run.json").read_text())
+    assert not (work / "runs" / "early" / "latest.pt").exists(), "the first checkpoint came before the interrupt"
+    assert p.returncode == 130 and "before the first checkpoint" in err and "nothing to resume" in err, err
+    assert "rlnb resume" not in err and meta["status"] == "interrupted"
+    assert "running" not in cli("runs", "--runs-dir", str(work / "runs"), check=0).stdout

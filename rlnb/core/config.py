@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/core/config.html.md"""
 
 # %% ../../nbs/core/01_config.ipynb #289af6c3
 from __future__ import annotations
-import dataclasses, difflib, math, os, typing, warnings
+import dataclasses, difflib, math, os, re, typing, warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import ClassVar, Optional
@@ -20,14 +20,14 @@ __all__ = ['CONFIGS', 'ANALYSES', 'MAX_BUDGET', 'param', 'RunConfig', 'register_
 
 # %% ../../nbs/core/01_config.ipynb #55a19f5b
 def param(doc: str, default=dataclasses.MISSING, *, ge=None, gt=None, le=None, lt=None, choices=None,
-          budget: str | None = None, structural: bool = False, finite: bool = True):
+          budget: str | None = None, structural: bool = False, finite: bool = True, pattern: tuple[str, str] | None = None):
     """A config key: `doc` in one line, its `default`, optional bounds or choices, `budget` ('env_steps' or
     'grad_steps') for step budgets, `structural` for keys a checkpoint must share, `finite=False` for a float that
-    may be inf or nan. List defaults are given as tuples (a dataclass default must not be mutable)."""
+    may be inf or nan, `pattern` = (regex, what it means) for a string. List defaults may be lists (copied per instance)."""
     if isinstance(default, list): default = tuple(default)
     kw = dict(default_factory=lambda: list(default)) if isinstance(default, tuple) else dict(default=default)
     return field(**kw, metadata=dict(doc=doc, ge=ge, gt=gt, le=le, lt=lt, choices=choices, budget=budget,
-                                     structural=structural, finite=finite))
+                                     structural=structural, finite=finite, pattern=pattern))
 
 # %% ../../nbs/core/01_config.ipynb #59cd6ef3
 @dataclass(kw_only=True)
@@ -46,7 +46,9 @@ class RunConfig:
     best_metric: str = param("evaluation metric whose maximum selects the best checkpoint", "success")
     runs_dir: str = param("folder that holds one sub-folder per run", "runs")
     log_file: str = param("the experiment log every run appends an entry to", "experiments/log.md")
-    name: Optional[str] = param("run name; null = <algo>-<time>-s<seed>", None)
+    name: Optional[str] = param("run name; null = <algo>-<time>-s<seed>", None,
+                                pattern=(r"(?!\.\.?$)[A-Za-z0-9._-]{1,100}", "one folder name of letters, digits, '.', '_' and '-' "
+                                         "(no '/', no '..', at most 100 characters), so that the run stays inside runs_dir"))
     quiet: bool = param("print only errors and the final summary", False)
     print_iterations: bool = param("print every iteration's averages (not only the per-cycle table)", True)
 
@@ -85,12 +87,24 @@ def config_class(algo: str) -> type:
     return CONFIGS[algo]
 
 # %% ../../nbs/core/01_config.ipynb #f7277456
+class _UniqueKeyLoader(yaml.SafeLoader):
+    "YAML's safe loader, refusing a key written twice in one mapping (YAML would keep the last one silently)."
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for k, _ in node.value:
+            key = self.construct_object(k, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key '{key}' is written twice", k.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
 def read_yaml(path: str | Path) -> dict:
     "A YAML mapping from `path`; a missing file, bad syntax or a non-mapping is a clear `RlnbError`."
     path = Path(path)
+    if path.is_dir(): raise RlnbError(f"config file {path} is a folder; pass a YAML file (e.g. {path}/config.yaml)")
     if not path.is_file():
         raise RlnbError(f"config file {path} does not exist; check the path (or leave out --config to use the defaults)")
-    try: data = yaml.safe_load(path.read_text())
+    try: data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as e:
         where = f" at line {e.problem_mark.line + 1}" if getattr(e, "problem_mark", None) else ""
         raise RlnbError(f"config file {path} is not valid YAML{where} ({getattr(e, 'problem', None) or e}); fix its syntax") from None
@@ -165,6 +179,8 @@ def _check_range(value, f, src: str, what: str = "config key"):
             bound = m.get(op)
             if bound is not None and not ok(v, bound):
                 raise RlnbError(f"{what} '{f.name}' must be {word} {bound} (got {v} from {src}; it is the {doc})")
+        if m.get("pattern") and isinstance(v, str) and not re.fullmatch(m["pattern"][0], v):
+            raise RlnbError(f"{what} '{f.name}' must be {m['pattern'][1]} (got {v!r} from {src}); pick another value")
         if m.get("choices") and v not in m["choices"]:
             raise RlnbError(f"{what} '{f.name}' must be one of {', '.join(map(str, m['choices']))} (got {v!r} from {src})")
     if m.get("budget") and value > MAX_BUDGET:

@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/core/runs.html.md"""
 
 # %% ../../nbs/core/06_runs.ipynb #e44171ad
 from __future__ import annotations
-import json, time
+import json, os, socket, time
 from dataclasses import dataclass
 from pathlib import Path
 import rlnb
@@ -18,7 +18,8 @@ from .logger import to_markdown
 from .runner import Diverged, Runner, make_algo
 
 # %% auto #0
-__all__ = ['RESUMABLE', 'Run', 'unused_dir', 'fresh_dir', 'plot_curve', 'train', 'resume', 'show_config']
+__all__ = ['RESUMABLE', 'Run', 'unused_dir', 'fresh_dir', 'Interrupted', 'list_runs', 'plot_curve', 'train', 'resume',
+           'show_config']
 
 # %% ../../nbs/core/06_runs.ipynb #484541a5
 @dataclass
@@ -58,9 +59,45 @@ def _write_meta(run_dir: Path, meta: dict):
     atomic_write_text(run_dir / "run.json", json.dumps(meta, indent=2) + "\n")
 
 def _read_meta(run_dir: Path) -> dict:
-    try: return json.loads((run_dir / "run.json").read_text())
+    try: meta = json.loads((run_dir / "run.json").read_text())
     except (OSError, ValueError):
         raise RlnbError(f"{run_dir} has no readable run.json, so it is not an rlnb run folder; pass the folder a run created") from None
+    if meta.get("status") == "running" and meta.get("host") == socket.gethostname() and not _alive(meta.get("pid"), meta.get("started")):
+        meta["status"] = "interrupted"  # killed (SIGKILL, power loss): its process is gone
+    return meta
+
+def _alive(pid, started) -> bool:
+    "Is process `pid` still the one that started the run (a reused pid has another start time)?"
+    if not pid: return True
+    try: return abs(_start_time(pid) - started) < 2 if started else True
+    except OSError: return False
+
+def _start_time(pid: int) -> float:
+    "When process `pid` started (seconds since the epoch; Linux /proc)."
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    boot = next(float(l.split()[1]) for l in Path("/proc/stat").read_text().splitlines() if l.startswith("btime"))
+    return boot + int(stat[19]) / os.sysconf("SC_CLK_TCK")
+
+def _process() -> dict:
+    "Who runs this run: host, pid and the process's start time, so that a reader can tell a killed run from a live one."
+    try: started = _start_time(os.getpid())
+    except (OSError, StopIteration, IndexError, ValueError): started = None
+    return dict(host=socket.gethostname(), pid=os.getpid(), started=started)
+
+class Interrupted(KeyboardInterrupt):
+    "Ctrl-C during a run, with a sentence that says what is kept."
+
+def list_runs(runs_dir: str | Path = "runs") -> "pd.DataFrame":
+    "Every run folder under `runs_dir` with its algorithm, status (a run whose process is gone reads 'interrupted') and counters."
+    import pandas as pd
+    rows = []
+    for d in sorted(p for p in Path(runs_dir).glob("*") if (p / "run.json").is_file()):
+        try: m = _read_meta(d)
+        except RlnbError: continue
+        c = m.get("counters", {})
+        rows.append(dict(run=d.name, algo=m.get("algo"), status=m.get("status"), created=m.get("created"), epoch=c.get("epoch"),
+                         env_steps=c.get("env_steps"), grad_steps=c.get("grad_steps"), checkpoint=(d / "latest.pt").exists()))
+    return pd.DataFrame(rows, columns=["run", "algo", "status", "created", "epoch", "env_steps", "grad_steps", "checkpoint"])
 
 # %% ../../nbs/core/06_runs.ipynb #319a8d6d
 def plot_curve(df, path: str | Path, y: str = "eval/success", x: str = "env_steps"):
@@ -88,7 +125,10 @@ def _run(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str) ->
     try: runner.run()
     except KeyboardInterrupt:
         meta.update(status="interrupted"); _write_meta(run_dir, meta)
-        raise
+        if (run_dir / "latest.pt").exists():
+            raise Interrupted(f"interrupted; the last checkpoint ({run_dir / 'latest.pt'}) is kept: continue with rlnb resume {run_dir}") from None
+        raise Interrupted(f"interrupted before the first checkpoint of {run_dir} was written, so there is nothing to resume; "
+                          f"the folder is marked interrupted: start the run again (rlnb train), or delete {run_dir}") from None
     except Diverged as e:  # what ran is kept (tables, log entry); no checkpoint after the divergence
         df = runner.log.frame()
         runner.log.write_tables(run_dir)
@@ -117,7 +157,7 @@ def train(algo: str, config: str | Path | None = None, overrides: dict | None = 
     command = command or f"rlnb.train({algo!r}, config={config!r}, overrides={overrides!r})"
     save_config(cfg, run_dir)
     meta = dict(algo=algo, status="running", command=command, created=time.strftime("%Y-%m-%d %H:%M:%S"),
-                rlnb_version=rlnb.__version__, git_commit=git_commit(), hardware=hardware(), resumes=[])
+                rlnb_version=rlnb.__version__, git_commit=git_commit(), hardware=hardware(), resumes=[]) | _process()
     _write_meta(run_dir, meta)
     runner = Runner(algo_, cfg, run_dir)
     return _run(runner, run_dir, meta, command, notes)
@@ -170,6 +210,7 @@ def resume(path: str | Path, overrides: dict | None = None, *, command: str | No
     command = command or f"rlnb.resume({str(path)!r}, overrides={overrides!r})"
     meta["resumes"].append(dict(at_epoch=runner.counters.epoch, command=command, time=time.strftime("%Y-%m-%d %H:%M:%S")))
     meta["status"] = "running"
+    meta.update(_process())
     if overrides or ahead: save_config(cfg, run_dir)
     _write_meta(run_dir, meta)
     return _run(runner, run_dir, meta, command, f"resumed at epoch {runner.counters.epoch}")
