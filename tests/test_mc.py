@@ -69,3 +69,28 @@ def test_short_maniskill_cpu_rerollout():
         ro = rollout(env, lambda o: torch.rand(len(o), 7) * 2 - 1, T=2)
         A, Q, V, _ = mc_advantages(env, ro["bank"], ro["actions"].flatten(0, 1), lambda o: torch.rand(len(o), 7) * 2 - 1, k=1, gamma=0.8)
         assert A.shape == (4,) and torch.isfinite(A).all() and (Q > 0).all()
+
+
+class NestedPickLite(PickLite):
+    "PickLite whose snapshot is a tree like ManiSkill's physx_cuda one: {'sim': {'state': {...}, 'elapsed': t}, ...}."
+    def snapshot(self):
+        s = super().snapshot()
+        return {"sim": {"state": {k: s[k] for k in ("p", "o", "q", "closed", "grasped")}, "elapsed": s["t"]},
+                "stats": (s["ret"], {"succ_once": s["succ_once"]}), "gen": s["gen"]}
+
+    def restore(self, snap, env_ids=None, src_ids=None):
+        flat = dict(snap["sim"]["state"], t=snap["sim"]["elapsed"], ret=snap["stats"][0], succ_once=snap["stats"][1]["succ_once"],
+                    gen=snap["gen"])
+        super().restore(flat, env_ids, src_ids)
+
+
+def test_a_snapshot_tree_stacks_into_a_bank_of_all_steps():
+    "Issue 12, case 5: a bank of nested snapshots has T*N rows in every leaf, and MC-k on it equals MC-k on flat snapshots."
+    pol = lambda o: torch.tanh(o[:, :4])
+    flat, nested = PickLite(4, device="cpu", seed=2), NestedPickLite(4, device="cpu", seed=2)
+    ro_f, ro_n = rollout(flat, pol, T=6), rollout(nested, pol, T=6)
+    assert ro_n["bank"]["sim"]["state"]["p"].shape[0] == 24 and ro_n["bank"]["sim"]["elapsed"].shape[0] == 24
+    acts = ro_f["actions"].flatten(0, 1)
+    a_f = mc_advantages(PickLite(16, device="cpu"), ro_f["bank"], acts, pol, k=2, gamma=0.8, deterministic=True)
+    a_n = mc_advantages(NestedPickLite(16, device="cpu"), ro_n["bank"], acts, pol, k=2, gamma=0.8, deterministic=True)
+    assert all(torch.equal(x, y) for x, y in zip(a_f[:3], a_n[:3]))

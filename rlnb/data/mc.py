@@ -15,14 +15,19 @@ from ..envs.maniskill import ManiSkillEnv
 __all__ = ['cat_snapshots', 'rerollouts', 'mc_advantages', 'rollout']
 
 # %% ../../nbs/data/22_mc.ipynb #dbd5fea6
+def _cat_tree(items: list):
+    """Stack per-env leaves along their first axis through any nesting of dicts and tuples (a physx_cuda snapshot is a
+    tree); a list is one entry per env (physx_cpu), so lists are joined."""
+    v = items[0]
+    if isinstance(v, torch.Tensor): return torch.cat(items) if v.dim() > 0 else v
+    if isinstance(v, dict): return {k: _cat_tree([x[k] for x in items]) for k in v}
+    if isinstance(v, tuple): return tuple(_cat_tree([x[i] for x in items]) for i in range(len(v)))
+    if isinstance(v, list): return [x for s in items for x in s]  # physx_cpu: one state per env
+    return v
+
 def cat_snapshots(snaps: list[dict]) -> dict:
     "Stack snapshots of the same env (e.g. one per rollout step) into one bank: row t·N + i is env i at step t."
-    out = {}
-    for k, v in snaps[0].items():
-        if isinstance(v, torch.Tensor) and v.dim() > 0 and k != "gen": out[k] = torch.cat([s[k] for s in snaps])
-        elif isinstance(v, list): out[k] = [x for s in snaps for x in s[k]]
-        else: out[k] = v  # a shared generator state: not per env
-    return out
+    return {k: v if k == "gen" else _cat_tree([s[k] for s in snaps]) for k, v in snaps[0].items()}  # gen: shared, not per env
 
 def _snapshot(env) -> dict:
     "A snapshot for re-rollouts (ManiSkill: without settling; every replica starts from the restored state anyway)."
