@@ -43,3 +43,11 @@ def assert_user_error(p, *words):
     assert "Traceback" not in p.stderr
     for w in words: assert w in errs[0], (w, errs[0])
     return errs[0]
+
+def check_comparison_table(t, k):
+    "What a correct comparison table must show (not only numbers in range): labels with the k that ran, peak >= final, re-rollout steps exactly for MC-k."
+    labels = [f"MC{k}-AWR (oracle)", f"MC{k}-AWR (on-policy)", "GAE-PPO (pretrained critic)", f"offline MC{k}-AWR", "IQL-AWR (offline)"]
+    assert t.method.tolist() == labels, t.method.tolist()
+    assert (t.peak_mean >= t.final_mean).all() and t.final_mean.between(0, 1).all()
+    mc = t.method.str.contains(f"MC{k}")
+    assert (t.mc_steps[mc] > 0).all() and (t.mc_steps[~mc] == 0).all()

@@ -1,7 +1,7 @@
 "PPO's pieces: GAE, the clipped loss, the target_kl stop, determinism, the ladder, fine-tuning input checks."
 import pytest
 import torch
-from conftest import assert_user_error, cli, snapshot
+from conftest import assert_user_error, check_comparison_table, cli, snapshot
 from rlnb.core.config import load_config
 from rlnb.core.base import RlnbError
 from rlnb.algos.ppo import PPO, ppo_loss, ppo_update
@@ -135,11 +135,13 @@ def test_main_job_end_to_end_at_qa_size(work):
     import pandas as pd
     t = pd.read_csv(summary / "results.csv")
     assert t.phase.tolist()[0].startswith("pretrained") and t.success.between(0, 1).all()
+    assert t.success.iloc[0] >= t.success.iloc[1]  # the best pretraining evaluation is at least the picked rung's
     ppo_runs = sorted(runs.glob("ppo-*"))
     assert len(ppo_runs) == 2 and all(list((r / "tb").iterdir()) for r in ppo_runs)
     assert len(list((ppo_runs[0] / "ladder").glob("ckpt_*.pt"))) == 1  # QA: one 25,600-step iteration, one rung
     comp = pd.read_csv(summary / "comparison" / "table.csv")
-    assert len(comp) == 5 and comp.seeds.eq(1).all() and comp.final_mean.between(0, 1).all()
+    assert len(comp) == 5 and comp.seeds.eq(1).all()
+    check_comparison_table(comp, k=16)
     assert (summary / "comparison" / "curve.png").stat().st_size > 0
     assert "Method comparison" in (summary / "results.md").read_text()
     log = (work / "experiments" / "log.md").read_text()
