@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, default=1_000_000, help="first evaluation seed")
     ev.add_argument("--stochastic", action="store_true", help="sample actions instead of the mean")
     ev.add_argument("--device", default="auto")
+    ev.add_argument("--num-envs", type=int, help="envs stepped together (default: one per episode, up to the task's limit)")
     ld = sub.add_parser("ladder", help="list a pretraining run's checkpoint ladder"); ld.add_argument("run")
     sub.add_parser("envs", help="list the environment ids rlnb can make")
     rec = sub.add_parser("record", help="record a policy's episodes as a ManiSkill-format dataset (OUT.h5 + OUT.json)")
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"starting from {src}")
             _summary(api.finetune(src, args.config, parse_sets(args.set), command=cmd))
         elif args.cmd == "evaluate":
-            df = api.evaluate_policy(args.checkpoint, args.episodes, args.seed, not args.stochastic, args.device)
+            df = api.evaluate_policy(args.checkpoint, args.episodes, args.seed, not args.stochastic, args.device, args.num_envs)
             print(df.drop(columns="seed").mean().to_string())
         elif args.cmd == "ladder":
             print(ladder(args.run).to_string(index=False))

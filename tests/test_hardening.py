@@ -43,3 +43,12 @@ def test_evaluate_refuses_a_checkpoint_with_non_finite_parameters(work):
     next(iter(st["algo_state"]["agent"].values())).fill_(float("nan"))
     torch.save(st, work / "nan.pt")
     assert_user_error(cli("evaluate", str(work / "nan.pt")), "non-finite policy parameters", "diverged")
+
+
+def test_evaluate_takes_num_envs_and_the_batch_does_not_change_the_result(work):
+    cli("train", "ppo", "-s", "name=ok", "-s", "total_timesteps=800", "-s", "reward=dense", *PPO, check=0)
+    ck = str(work / "runs" / "ok" / "latest.pt")
+    a = cli("evaluate", ck, "-n", "6", check=0).stdout
+    b = cli("evaluate", ck, "-n", "6", "--num-envs", "4", check=0).stdout
+    assert a == b and float(a.split()[1]) > 0, a  # dense reward: a non-zero return, the same in batches of 6 and of 4 + 2
+    assert_user_error(cli("evaluate", ck, "--num-envs", "0"), "num_envs must be an integer of at least 1")

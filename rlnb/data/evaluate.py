@@ -27,7 +27,7 @@ def default_batch(env_id: str, n_seeds: int) -> int:
 
 def evaluation_env(env_id: str, episodes: int, device="auto", seed: int = 0, num_envs: int | None = None, **env_kwargs):
     "The env an evaluation of `episodes` episodes runs on: terminations ignored, `default_batch` envs unless `num_envs`."
-    return make_env(env_id, num_envs=num_envs or default_batch(env_id, episodes), device=device, seed=seed,
+    return make_env(env_id, num_envs=default_batch(env_id, episodes) if num_envs is None else num_envs, device=device, seed=seed,
                     ignore_terminations=True, **env_kwargs)
 
 def eval_metrics(df: pd.DataFrame) -> dict:
