@@ -52,3 +52,16 @@ def test_evaluate_takes_num_envs_and_the_batch_does_not_change_the_result(work):
     b = cli("evaluate", ck, "-n", "6", "--num-envs", "4", check=0).stdout
     assert a == b and float(a.split()[1]) > 0, a  # dense reward: a non-zero return, the same in batches of 6 and of 4 + 2
     assert_user_error(cli("evaluate", ck, "--num-envs", "0"), "num_envs must be an integer of at least 1")
+
+
+def test_compare_does_not_reuse_a_dataset_of_another_budget(work):
+    "Issue 12, case 8: a reused comparison folder with another budget records its own start-policy dataset."
+    from conftest import ROOT
+    from rlnb.analysis.compare import compare
+    ck = ROOT / "data" / "picklite-ppo-rung40.pt"
+    kw = dict(seeds=(0,), methods=("iql-awr",), iql_steps=20)
+    for budget in (1000, 2000):  # the same output folder (the runs go to their own folders)
+        compare(ck, ck, work / "cmp", budget=budget, overrides=dict(eval_episodes=4, device="cpu", runs_dir=str(work / f"r{budget}")), **kw)
+    from rlnb.data.trajectories import load_trajectories
+    episodes = sorted(len(load_trajectories(p)[0]) for p in (work / "cmp").glob("start_policy_data-*.h5"))
+    assert episodes == [20, 40], episodes  # budget / the task's 50-step horizon, each budget its own file

@@ -6,14 +6,14 @@ Docs: https://rlnb.github.io/rlnb/analysis/compare.html.md"""
 
 # %% ../../nbs/analysis/50_compare.ipynb #61ab697f
 from __future__ import annotations
-import dataclasses, re, time
+import dataclasses, hashlib, re, time
 from pathlib import Path
 import pandas as pd
 import torch
 from dataclasses import dataclass
 from typing import ClassVar
 from ..core.config import check_values, config_class, param, register_analysis
-from ..core.base import RlnbError, atomic_write_text
+from ..core.base import RlnbError, atomic_write_text, get_device
 from ..core.logger import to_markdown
 from ..core.runs import train
 from ..data.trajectories import record
@@ -22,9 +22,10 @@ from ..policies.checkpoints import policy_agent, read_policy
 import rlnb.algos  # registers the algorithms the comparison trains
 
 # %% auto #0
-__all__ = ['METHODS', 'method_runs', 'CompareParams', 'DemoSeedsParams', 'compare', 'plot_comparison']
+__all__ = ['DATA_SEED', 'METHODS', 'method_runs', 'CompareParams', 'DemoSeedsParams', 'compare', 'plot_comparison']
 
 # %% ../../nbs/analysis/50_compare.ipynb #b9aeead9
+DATA_SEED = 12345  # seed of IQL's dataset of the start policy (apart from every run's seed)
 METHODS = {"awr-oracle": "MC{k}-AWR (oracle)", "awr-onpolicy": "MC{k}-AWR (on-policy)", "gae-ppo": "GAE-PPO (pretrained critic)",
            "awr-offline": "offline MC{k}-AWR", "iql-awr": "IQL-AWR (offline)"}  # method -> its label, k = the re-rollouts it ran with
 
@@ -94,13 +95,15 @@ def compare(start, oracle, out_dir, *, seeds=(0, 1, 2), budget: int = 50_000, me
         run = train("ppo", overrides=common | dict(pretrained=str(start), freeze_actor=True, total_timesteps=critic_steps,
                                                        name="critic-warmup"), command=command, notes="comparison: critic warm-up")
         critic = run.run_dir / "latest.pt"
-    if "iql-awr" in methods:  # a dataset of the start policy, `budget` steps
-        ag = policy_agent(pre)
-        dataset = out_dir / "start_policy_data.h5"
+    if "iql-awr" in methods:  # a dataset of the start policy, `budget` steps, named by what it holds (never stale)
+        dev = get_device(ov.get("device", "auto"))
+        ag = policy_agent(pre, dev)
+        key = hashlib.sha1(f"{start.resolve()}|{start.stat().st_mtime_ns}|{budget}|{DATA_SEED}".encode()).hexdigest()[:10]
+        dataset = out_dir / f"start_policy_data-{key}.h5"
         if not dataset.exists():
-            with make_env(env_id, num_envs=100, device="cpu", seed=12345, reward="sparse") as env:
-                torch.manual_seed(12345)
-                record(env, lambda o: ag.act(o, deterministic=False), budget // 50, path=dataset, seed=12345,
+            with make_env(env_id, num_envs=100, device=dev, seed=DATA_SEED, reward="sparse") as env:
+                torch.manual_seed(DATA_SEED)
+                record(env, lambda o: ag.act(o, deterministic=False), max(1, budget // env.max_steps), path=dataset, seed=DATA_SEED,
                        env_kwargs={"reward": "sparse"})
     rows, curves = [], []
     for m in methods:
