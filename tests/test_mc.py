@@ -94,3 +94,15 @@ def test_a_snapshot_tree_stacks_into_a_bank_of_all_steps():
     a_f = mc_advantages(PickLite(16, device="cpu"), ro_f["bank"], acts, pol, k=2, gamma=0.8, deterministic=True)
     a_n = mc_advantages(NestedPickLite(16, device="cpu"), ro_n["bank"], acts, pol, k=2, gamma=0.8, deterministic=True)
     assert all(torch.equal(x, y) for x, y in zip(a_f[:3], a_n[:3]))
+
+
+def test_rerollout_steps_count_the_simulator_and_the_useful_steps_apart():
+    "Issue 12, case 8: 8 replicas on a 512-env replica env: the simulator runs 512 envs, the useful steps are the replicas' own."
+    from rlnb.data.mc import rerollouts
+    pol = lambda o: torch.tanh(o[:, :4])
+    ro = rollout(PickLite(4, device="cpu", seed=0), pol, T=8)
+    rows, first = torch.arange(8, 16), torch.full((8, 4), float("nan"))
+    out = rerollouts(PickLite(512, device="cpu"), ro["bank"], rows, first, pol, 0.8, record=True)
+    assert out["steps"] % 512 == 0 and out["steps"] >= 512
+    assert out["useful_steps"] == int(out["alive"].sum()) and out["useful_steps"] <= 8 * 50 < out["steps"]
+    assert not out["terminated"].any() and out["useful_steps"] == int((50 - ro["bank"]["t"][rows]).sum())  # each its remaining steps

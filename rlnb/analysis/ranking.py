@@ -128,10 +128,11 @@ def ground_truth(env, policy, *, n_states: int, K: int, M: int, E: int, gamma: f
     truth, held = replicas(M, False), replicas(E, True)
     G = truth["returns"].view(n_states, K, M)
     steps = truth.pop("steps") + held.pop("steps")
+    useful = truth.pop("useful_steps") + held.pop("useful_steps")
     held = {k: v.view(n_states, K, E, *v.shape[1:]) for k, v in held.items()}
     return {"obs": obs, "actions": actions, "rows": rows, "returns": G, "q": G.mean(-1), "q_std": G.std(-1) if M > 1 else torch.zeros_like(G[..., 0]),
             "held": held, "gamma": gamma, "K": K, "M": M, "E": E, "env_id": env.env_id,
-            "env_steps": steps,
+            "env_steps": steps, "useful_steps": useful,  # the simulator's work; the replicas' steps inside their episodes
             "seconds": time.perf_counter() - t0}
 
 # %% ../../nbs/analysis/51_ranking.ipynb #89f29cae

@@ -37,7 +37,8 @@ def _snapshot(env) -> dict:
 def rerollouts(env, bank: dict, src, first_actions, policy, gamma: float, deterministic: bool = False,
                record: bool = False) -> dict:
     """Replicas started from bank rows `src` (first action from `first_actions`, or drawn from `policy` where a row
-    is NaN), each followed to its episode's end: `returns` (R,), `steps` (env steps spent) and, with `record`, the
+    is NaN), each followed to its episode's end: `returns` (R,), `steps` (env steps the simulator ran, padding replicas and
+    finished episodes included), `useful_steps` (steps of real replicas inside their episodes) and, with `record`, the
     trajectories: `obs`, `next_obs` (R, T, D), `rewards`, `terminated`, `alive` (R, T); `alive` is False from the
     step after the replica's episode ended."""
     src = torch.as_tensor(src).reshape(-1)
@@ -48,7 +49,7 @@ def rerollouts(env, bank: dict, src, first_actions, policy, gamma: float, determ
         out |= {k: torch.zeros(R, T, dtype=dt, device=dev) for k, dt in
                 (("rewards", torch.float32), ("terminated", torch.bool), ("alive", torch.bool))}
     saved = _snapshot(env)
-    steps, pi = 0, acting(policy, deterministic)
+    steps, useful, pi = 0, torch.zeros((), dtype=torch.long, device=dev), acting(policy, deterministic)
     for c in range(0, R, M):
         ids = src[c:c + M]; m = len(ids)
         pad = torch.cat([ids, ids[-1:].expand(M - m)]) if m < M else ids
@@ -63,6 +64,7 @@ def rerollouts(env, bank: dict, src, first_actions, policy, gamma: float, determ
         for t in range(T):
             nobs, r, te, tr, info = env.step(a)
             steps += M
+            useful += alive[:m].sum()
             if record:
                 for k, v in (("obs", obs), ("next_obs", info["final_obs"]), ("rewards", r), ("terminated", te), ("alive", alive)):
                     out[k][c:c + m, t] = v[:m]
@@ -74,7 +76,7 @@ def rerollouts(env, bank: dict, src, first_actions, policy, gamma: float, determ
             a = pi(obs)
         out["returns"][c:c + m] = G[:m]
     env.restore(saved)
-    out["steps"] = steps
+    out["steps"], out["useful_steps"] = steps, int(useful)  # one sync, after all chunks
     return out
 
 def mc_advantages(env, bank: dict, actions: torch.Tensor, policy, k: int, gamma: float, deterministic: bool = False):
