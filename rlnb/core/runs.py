@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/core/runs.html.md"""
 
 # %% ../../nbs/core/06_runs.ipynb #e44171ad
 from __future__ import annotations
-import json, os, socket, time
+import json, os, shutil, socket, time
 from dataclasses import dataclass
 from pathlib import Path
 import rlnb
@@ -121,7 +121,8 @@ def _finish(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str)
     append_entry(runner.cfg.log_file, format_entry(run_dir.name, command, run_dir, to_markdown(df), notes))
     return Run(run_dir, df.iloc[-1].to_dict() if len(df) else {}, df)
 
-def _run(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str) -> Run:
+def _run(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str, fresh: bool = False) -> Run:
+    "Run to the end; a diverged run or Ctrl-C is recorded; a new run that fails before its first checkpoint leaves no folder."
     try: runner.run()
     except KeyboardInterrupt:
         meta.update(status="interrupted"); _write_meta(run_dir, meta)
@@ -135,6 +136,10 @@ def _run(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str) ->
         meta.update(status="diverged", error=str(e), counters=vars(runner.counters)); _write_meta(run_dir, meta)
         append_entry(runner.cfg.log_file, format_entry(f"{run_dir.name} (diverged)", command, run_dir, to_markdown(df.tail(5)),
                                                        f"{notes + '; ' if notes else ''}status: diverged. {e}"))
+        raise
+    except Exception as e:
+        if fresh and not any(run_dir.glob("*.pt")): shutil.rmtree(run_dir, ignore_errors=True)  # nothing in it is worth keeping
+        else: meta.update(status="failed", error=f"{type(e).__name__}: {e}"); _write_meta(run_dir, meta)
         raise
     finally:
         close = getattr(runner.algo, "close", None)  # environments with worker processes
@@ -160,7 +165,7 @@ def train(algo: str, config: str | Path | None = None, overrides: dict | None = 
                 rlnb_version=rlnb.__version__, git_commit=git_commit(), hardware=hardware(), resumes=[]) | _process()
     _write_meta(run_dir, meta)
     runner = Runner(algo_, cfg, run_dir)
-    return _run(runner, run_dir, meta, command, notes)
+    return _run(runner, run_dir, meta, command, notes, fresh=True)
 
 # %% ../../nbs/core/06_runs.ipynb #0dc65820
 RESUMABLE = {"epochs", "quiet"}  # and the budgets and learning rates (lr, lr_*) of the run's config

@@ -21,7 +21,7 @@ __all__ = ['default_batch', 'evaluation_env', 'eval_metrics', 'evaluate']
 # %% ../../nbs/data/21_evaluate.ipynb #8d1f5fc8
 def default_batch(env_id: str, n_seeds: int) -> int:
     "How many envs evaluate `n_seeds` episodes at once: all (up to 4096) for PickLite, one per core for ManiSkill on CPU."
-    if env_id in BUILTIN: return min(n_seeds, 4096)
+    if env_id in BUILTIN: return min(n_seeds, 4096)  # batched in torch: one env or 4096 cost alike
     if env_id in maniskill_ids(): return min(n_seeds, os.cpu_count() or 1)  # one worker process per env on CPU
     return min(n_seeds, 64)
 

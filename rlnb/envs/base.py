@@ -91,6 +91,11 @@ class VecEnv:
         self.seeds[ids] = snap["seeds"][src]
         self._obs = self._obs.clone(); self._obs[di] = snap["obs"].to(self.device)[ds]
 
+    def _get_states(self):
+        raise RlnbError(f"{self.env_id} cannot be snapshotted: its class has no _get_states/_set_states; checkpoints save the env "
+                        "so that a resumed run continues exactly, and re-rollouts start from snapshots: write the two methods "
+                        "(the 'Your own environment' page shows them)")
+
     def close(self): pass
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()

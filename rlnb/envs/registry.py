@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/envs/registry.html.md"""
 
 # %% ../../nbs/envs/19_registry.ipynb #c28fcb2e
 from __future__ import annotations
-import difflib
+import difflib, importlib, inspect
 import gymnasium as gym
 from ..core.base import RlnbError
 from .gymenv import GymEnv
@@ -14,14 +14,38 @@ from .maniskill import ManiSkillEnv, maniskill_ids
 from .picklite import PickLite
 
 # %% auto #0
-__all__ = ['BUILTIN', 'make_env', 'env_kwargs']
+__all__ = ['BUILTIN', 'register_env', 'env_class', 'make_env', 'env_kwargs']
 
 # %% ../../nbs/envs/19_registry.ipynb #92ddea9b
-BUILTIN = {"PickLite-v0": PickLite}
+BUILTIN = {"PickLite-v0": PickLite}  # and every env registered with `register_env`
+
+def register_env(env_id: str):
+    "Class decorator: make `env_id` build this class (a `VecEnv` or any class with the batched protocol)."
+    def deco(cls):
+        if env_id in BUILTIN and BUILTIN[env_id] is not cls and BUILTIN[env_id].__qualname__ != cls.__qualname__:
+            raise RlnbError(f"environment id {env_id!r} is already registered to {BUILTIN[env_id].__qualname__}; pick another id")
+        BUILTIN[env_id] = cls
+        return cls
+    return deco
+
+def env_class(env_id: str):
+    "The class of a registered id or of a `package.module:ClassName` id (imported here); None for ManiSkill and gymnasium ids."
+    if env_id in BUILTIN: return BUILTIN[env_id]
+    if ":" not in env_id: return None
+    mod, _, name = env_id.partition(":")
+    try: module = importlib.import_module(mod)
+    except ImportError as e:
+        raise RlnbError(f"environment id {env_id!r} names module {mod!r}, which cannot be imported ({e}); "
+                        "put it on PYTHONPATH or install its package") from None
+    cls = getattr(module, name, None)
+    if cls is None or not callable(cls):
+        raise RlnbError(f"module {mod!r} has no environment class {name!r}; write the id as package.module:ClassName")
+    return cls
 
 def make_env(env_id: str, num_envs: int = 1, device="auto", seed: int = 0, **kwargs):
     "Any environment rlnb knows, behind the batched protocol (each backend checks `num_envs` first thing)."
-    if env_id in BUILTIN: return BUILTIN[env_id](num_envs=num_envs, device=device, seed=seed, **kwargs)
+    cls = env_class(env_id)
+    if cls is not None: return cls(num_envs=num_envs, device=device, seed=seed, **kwargs)
     if env_id in maniskill_ids(): return ManiSkillEnv(env_id, num_envs=num_envs, device=device, seed=seed, **kwargs)
     if env_id in gym.registry:
         return GymEnv(env_id, num_envs=num_envs, device=device, seed=seed, **kwargs)
@@ -35,5 +59,7 @@ def env_kwargs(src) -> dict:
     "The environment options of `src` (a config, a config dict, or a dataset's `env_info`) that apply to its env id."
     get = src.get if isinstance(src, dict) else lambda k, d=None: getattr(src, k, d)
     env_id, nested = get("env_id"), get("env_kwargs") or {}
-    keys = ("reward",) if env_id in BUILTIN else ("reward", "control_mode") if env_id in maniskill_ids() else ()
+    cls = env_class(env_id) if env_id else None
+    if cls is not None: keys = tuple(k for k in ("reward", "control_mode") if k in inspect.signature(cls).parameters)
+    else: keys = ("reward", "control_mode") if env_id in maniskill_ids() else ()
     return {k: v for k in keys if (v := get(k, nested.get(k))) is not None}
