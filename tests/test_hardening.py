@@ -65,3 +65,18 @@ def test_compare_does_not_reuse_a_dataset_of_another_budget(work):
     from rlnb.data.trajectories import load_trajectories
     episodes = sorted(len(load_trajectories(p)[0]) for p in (work / "cmp").glob("start_policy_data-*.h5"))
     assert episodes == [20, 40], episodes  # budget / the task's 50-step horizon, each budget its own file
+
+
+def test_the_time_limit_is_a_setting_and_a_dataset_brings_its_own(work):
+    "Issue 12, case 7: max_steps from a config or a dataset's max_episode_steps reaches ManiSkill and gymnasium; PickLite's is fixed."
+    from rlnb.envs.registry import env_kwargs, make_env
+    with make_env("PickCube-v1", num_envs=1, device="cpu", **env_kwargs({"env_id": "PickCube-v1", "max_episode_steps": 90})) as e:
+        assert e.max_steps == 90
+        e.reset(seed=0)
+        for _ in range(89): _, _, _, tr, _ = e.step(torch.zeros(1, e.act_dim)); assert not tr.any()
+        assert e.step(torch.zeros(1, e.act_dim))[3].all()  # truncated at step 90, not 50
+    with make_env("Pendulum-v1", num_envs=2, device="cpu", **env_kwargs({"env_id": "Pendulum-v1", "max_steps": 30})) as e:
+        assert e.max_steps == 30
+    p = cli("train", "ppo", "-s", "max_steps=80", *PPO)
+    assert_user_error(p, "PickLite-v0 has a fixed time limit of 50 steps", "max_steps=80")
+    assert not (work / "runs").exists()

@@ -197,7 +197,8 @@ def resume(path: str | Path, overrides: dict | None = None, *, command: str | No
     allowed = _resumable(saved)
     # config.yaml may be ahead of the checkpoint in a resumable key (a resume that stopped before its first checkpoint)
     ahead = {k: state["config"][k] for k, v in config_dict(saved).items() if k in allowed and state["config"].get(k, v) != v}
-    if {k: v for k, v in config_dict(saved).items() if k not in ahead} != {k: v for k, v in state["config"].items() if k not in ahead}:
+    # keys the checkpoint does not know (added or renamed since) are not compared
+    if any(k in state["config"] and state["config"][k] != v for k, v in config_dict(saved).items() if k not in ahead):
         raise RlnbError(f"checkpoint {ckpt} was written under another config than {run_dir / 'config.yaml'}; "
                         "resume it from the run folder it was written in")
     bad = sorted(set(overrides or {}) - allowed)

@@ -14,7 +14,7 @@ from .maniskill import ManiSkillEnv, maniskill_ids
 from .picklite import PickLite
 
 # %% auto #0
-__all__ = ['BUILTIN', 'register_env', 'env_class', 'make_env', 'env_kwargs']
+__all__ = ['BUILTIN', 'OPTIONS', 'register_env', 'env_class', 'make_env', 'env_kwargs']
 
 # %% ../../nbs/envs/19_registry.ipynb #92ddea9b
 BUILTIN = {"PickLite-v0": PickLite}  # and every env registered with `register_env`
@@ -55,11 +55,20 @@ def make_env(env_id: str, num_envs: int = 1, device="auto", seed: int = 0, **kwa
     raise RlnbError(f"unknown environment id {env_id!r}; {hint}")
 
 # %% ../../nbs/envs/19_registry.ipynb #3cfa1ccd
+OPTIONS = ("reward", "control_mode", "max_steps")  # the env options a config or a dataset may carry
+
 def env_kwargs(src) -> dict:
     "The environment options of `src` (a config, a config dict, or a dataset's `env_info`) that apply to its env id."
     get = src.get if isinstance(src, dict) else lambda k, d=None: getattr(src, k, d)
     env_id, nested = get("env_id"), get("env_kwargs") or {}
     cls = env_class(env_id) if env_id else None
-    if cls is not None: keys = tuple(k for k in ("reward", "control_mode") if k in inspect.signature(cls).parameters)
-    else: keys = ("reward", "control_mode") if env_id in maniskill_ids() else ()
-    return {k: v for k in keys if (v := get(k, nested.get(k))) is not None}
+    if cls is not None: keys = tuple(k for k in OPTIONS if k in inspect.signature(cls).parameters)
+    else: keys = OPTIONS if env_id in maniskill_ids() else ("max_steps",)  # gymnasium: the time limit only
+    out = {k: v for k in keys if (v := get(k, nested.get(k))) is not None}
+    limit = get("max_steps", get("max_episode_steps"))  # a config's setting, or a dataset's horizon
+    if limit is not None:
+        if "max_steps" in keys: out["max_steps"] = int(limit)
+        elif int(limit) != getattr(cls, "max_steps", limit):
+            raise RlnbError(f"{env_id} has a fixed time limit of {cls.max_steps} steps, so max_steps={limit} cannot apply; "
+                            "leave max_steps unset (null)")
+    return out

@@ -25,9 +25,11 @@ __all__ = ['PolicyConfig', 'PolicyAlgo']
 @dataclass(kw_only=True)
 class PolicyConfig(RunConfig):
     "What the Gaussian-policy algorithms (PPO, AWR) share: the environment, rollouts, the network, evaluation, a starting checkpoint."
-    env_id: str = param("environment id (built-in task, ManiSkill or gymnasium)", "PickLite-v0")
+    env_id: str = param("environment id (built-in task, ManiSkill, gymnasium, registered, or package.module:Class)", "PickLite-v0")
     reward: str = param("reward of the built-in and ManiSkill tasks", "sparse", choices=("sparse", "dense"))
     control_mode: Optional[str] = param("ManiSkill control mode (null = pd_ee_delta_pose)", None)
+    max_steps: Optional[int] = param("episode time limit in env steps, for training and evaluation; null = the task's own "
+                                     "(ManiSkill, gymnasium and envs that take max_steps)", None, ge=1, le=100_000)
     num_envs: int = param("parallel environments of the rollout", ge=1)
     num_steps: int = param("steps per environment per rollout", 50, ge=1)
     total_timesteps: int = param("rollout environment steps (the budget)", gt=0, budget="env_steps")
