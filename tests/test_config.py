@@ -125,6 +125,8 @@ def test_infinite_and_absurd_values_are_refused_before_a_run_folder(work):
     assert_user_error(cli("train", "demo", "-s", "lr=inf", env={"QA_STEPS": "4096"}), "'lr' must be a finite number (got inf")
     assert_user_error(cli("train", "ppo", "-s", "total_timesteps=1e30"), "'total_timesteps' = 1e+30 steps", "years", "smaller")
     assert_user_error(cli("train", "demo", "-s", "lr=nan"), "'lr' must be a finite number (got nan")
+    assert_user_error(cli("train", "ppo", "-s", "num_envs=1e9"), "'num_envs' must be <= 1048576")
+    assert_user_error(cli("train", "ppo", "-s", "seed=1e12"), "'seed' must be <= 2147483648")
     assert not (work / "runs").exists()
 
 

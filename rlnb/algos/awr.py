@@ -55,9 +55,9 @@ class AWRConfig(PolicyConfig):
                       "onpolicy", choices=("oracle", "onpolicy", "offline"))
     oracle: Optional[str] = param("checkpoint of the continuation policy for mode=oracle "
                                   "(with mode=offline it replaces the data's own policy)", None)
-    mc_samples: int = param("k: replicas per state for Q and for V", 16, ge=1)
+    mc_samples: int = param("k: replicas per state for Q and for V", 16, ge=1, le=2**16)
     deterministic_continuation: bool = param("continuation policy takes its mean action instead of sampling", False)
-    replica_envs: int = param("envs that run the re-rollouts (a separate env of this many)", 4096, ge=1)
+    replica_envs: int = param("envs that run the re-rollouts (a separate env of this many)", 4096, ge=1, le=2**20)
     temperature: float = param("beta, a temperature (as in IQL): weights exp(A_normalised / beta); smaller is greedier", 0.5, gt=0)
     max_weight: float = param("clip of the AWR weights", 20.0, gt=0)
     lr: float = param("policy learning rate", 3e-4, gt=0)

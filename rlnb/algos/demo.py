@@ -39,11 +39,11 @@ class DemoConfig(RunConfig):
     "The runner's demo: a batched contextual bandit solved by a policy gradient; about 2 s on a 2-core CPU."
     algo: ClassVar[str] = "demo"
     total_timesteps: int = param("environment steps to run (the budget)", 2_048_000, gt=0, budget="env_steps")
-    num_envs: int = param("contexts (parallel one-step episodes) per collect", 2048, ge=1)
-    hidden: int = param("width of the policy's hidden layer", 64, ge=1, structural=True)
+    num_envs: int = param("contexts (parallel one-step episodes) per collect", 2048, ge=1, le=2**24)
+    hidden: int = param("width of the policy's hidden layer", 64, ge=1, le=2**16, structural=True)
     lr: float = param("Adam learning rate", 0.003, gt=0)
     success_radius: float = param("an action within this distance of the goal is a success", 0.05, gt=0)
-    eval_episodes: int = param("episodes of deterministic evaluation at each epoch end", 4096, ge=1)
+    eval_episodes: int = param("episodes of deterministic evaluation at each epoch end", 4096, ge=1, le=2**24)
     cycles: int = 5               # 5 cycles x 20 iterations per epoch: 10 epochs in all
     iterations: int = 20
     batches: int = 1              # on-policy: reusing a batch without a trust region diverges

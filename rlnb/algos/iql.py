@@ -45,9 +45,9 @@ class IQLConfig(RunConfig):
                                "exp(A_normalised / beta); the IQL paper's inverse temperature 3 is 1/3", 1 / 3, gt=0)
     polyak: float = param("target network averaging rate", 0.005, gt=0, le=1)
     lr: float = param("learning rate of all networks", 3e-4, gt=0)
-    batch_size: int = param("transitions per training step", 256, ge=1)
-    hidden: int = param("hidden width", 256, ge=1, structural=True)
-    layers: int = param("hidden layers of every network", 2, ge=1, structural=True)
+    batch_size: int = param("transitions per training step", 256, ge=1, le=2**24)
+    hidden: int = param("hidden width", 256, ge=1, le=2**16, structural=True)
+    layers: int = param("hidden layers of every network", 2, ge=1, le=64, structural=True)
     max_weight: float = param("clip of the policy-extraction weights", 100.0, gt=0)
     extraction: str = param("policy extraction: 'iql' weights exp((Q - V) / beta); 'awr' normalises Q - V over the batch, "
                             "exp(./beta), as AWR; 'gae' uses AWR weights on GAE(lambda) advantages along the dataset's "
@@ -55,8 +55,8 @@ class IQLConfig(RunConfig):
     gae_lambda: float = param("lambda of extraction='gae'", 0.95, ge=0, le=1)
     gae_every: int = param("recompute the GAE advantages of the whole dataset every this many training steps "
                            "(extraction='gae')", 1000, ge=1)
-    eval_episodes: int = param("episodes of deterministic evaluation on the dataset's task", 100, ge=1)
-    eval_seed: int = param("first evaluation seed", 1_000_000, ge=0)
+    eval_episodes: int = param("episodes of deterministic evaluation on the dataset's task", 100, ge=1, le=10**6)
+    eval_seed: int = param("first evaluation seed", 1_000_000, ge=0, le=2**31)
     target_every: int = 1           # polyak-average the target after every training step
     iterations: int = 1
     batches: int = 100

@@ -35,7 +35,7 @@ class RunConfig:
     "Keys every run has: seeding, device, the loop hierarchy, checkpoints and where output goes."
     algo: ClassVar[str] = "run"
     renamed: ClassVar[dict] = {}
-    seed: int = param("seed for python, numpy, torch and the environments", 0, ge=0)
+    seed: int = param("seed for python, numpy, torch and the environments", 0, ge=0, le=2**31)
     device: str = param("'auto' (GPU when present), 'cpu' or 'cuda'", "auto")
     epochs: Optional[int] = param("epochs to run; null = as many as the step budget needs", None, ge=1)
     cycles: int = param("cycles per epoch; one TensorBoard point and one table row per cycle", 10, ge=1)
