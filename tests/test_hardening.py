@@ -1,5 +1,6 @@
 "Issue 12 (hardening): diverging runs, refused checkpoints. Each case is the report's command at a small size."
 import json
+import pytest
 import torch
 from conftest import cli, assert_user_error, snapshot
 
@@ -80,3 +81,32 @@ def test_the_time_limit_is_a_setting_and_a_dataset_brings_its_own(work):
     p = cli("train", "ppo", "-s", "max_steps=80", *PPO)
     assert_user_error(p, "PickLite-v0 has a fixed time limit of 50 steps", "max_steps=80")
     assert not (work / "runs").exists()
+
+
+def test_a_terminating_gymnasium_task_reports_the_episodic_return(work):
+    "Issue 12, case 10: MountainCarContinuous ends when the car reaches the flag; rlnb's return equals a plain gymnasium loop."
+    import gymnasium as gym
+    import numpy as np
+    from rlnb.data.evaluate import evaluate
+    pump = lambda o: torch.sign(o[:, 1:2]) + (o[:, 1:2] == 0).float()  # push along the velocity: reaches the flag
+    df = evaluate("MountainCarContinuous-v0", pump, seeds=range(3), device="cpu")
+    for s, row in df.set_index("seed").iterrows():
+        e = gym.make("MountainCarContinuous-v0"); o, _ = e.reset(seed=s); G, n = 0.0, 0
+        while True:
+            o, r, te, tr, _ = e.step(np.array([1.0 if o[1] >= 0 else -1.0], dtype=np.float32)); G += r; n += 1
+            if te or tr: break
+        assert te and row["length"] == n < 999 and abs(row["return"] - G) < 1e-3, (s, row.to_dict(), G, n)
+
+
+def test_best_metric_auto_is_return_without_a_success_signal(work):
+    "A gymnasium run picks best.pt by return (success is always 0 there); a PickLite run by success."
+    cli("train", "ppo", "-s", "env_id=Pendulum-v1", "-s", "name=pend", "-s", "total_timesteps=1600", "-s", "num_envs=4",
+        "-s", "num_steps=200", "-s", "hidden=16", "-s", "layers=1", "-s", "eval_episodes=2", "-s", "cycles=1", "-s", "iterations=1",
+        "-s", "quiet=true", check=0)
+    import pandas as pd
+    run = work / "runs" / "pend"
+    df = pd.read_csv(run / "results.csv").dropna(subset=["eval/return"])
+    st = torch.load(run / "latest.pt", weights_only=False)
+    assert len(df) == 2 and st["best"] == pytest.approx(df["eval/return"].max())  # not success, which is 0 on Pendulum
+    best = torch.load(run / "best.pt", weights_only=False)["counters"]["epoch"]
+    assert best == int(df["eval/return"].values.argmax()) + 1

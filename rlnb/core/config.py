@@ -43,7 +43,8 @@ class RunConfig:
     batches: int = param("training steps (updates) per iteration", 10, ge=0)
     save_freq: int = param("write a checkpoint every this many epochs (and always at the end)", 1, ge=1)
     target_every: int = param("update target networks every this many training steps; 0 = never", 0, ge=0)
-    best_metric: str = param("evaluation metric whose maximum selects the best checkpoint", "success")
+    best_metric: str = param("evaluation metric whose maximum selects the best checkpoint; 'auto' = success, or return "
+                             "on a task without a success signal (gymnasium)", "auto")
     runs_dir: str = param("folder that holds one sub-folder per run", "runs")
     log_file: str = param("the experiment log every run appends an entry to", "experiments/log.md")
     name: Optional[str] = param("run name; null = <algo>-<time>-s<seed>", None,

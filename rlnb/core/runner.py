@@ -78,6 +78,11 @@ class Runner:
                                 console=getattr(algo, "console", None))
         self.t0, self.elapsed = None, 0.0
 
+    @property
+    def best_metric(self) -> str:
+        "The evaluation metric that picks best.pt: the config's, or for 'auto' the algorithm's choice (default success)."
+        return self.cfg.best_metric if self.cfg.best_metric != "auto" else getattr(self.algo, "best_metric", "success")
+
     def budget_reached(self) -> bool:
         return self.budget is not None and getattr(self.counters, self.budget[0]) >= self.budget[1]
 
@@ -155,7 +160,7 @@ class Runner:
         if not self.cfg.quiet:
             self.log.print(f"== epoch {c.epoch} done: env_steps={c.env_steps} grad_steps={c.grad_steps} "
                            f"episodes={c.episodes} " + " ".join(f"{k}={v:.4g}" for k, v in ev.items()))
-        score = ev.get(f"eval/{cfg.best_metric}")
+        score = ev.get(f"eval/{self.best_metric}")
         improved = score is not None and score > self.best
         if improved: self.best = score
         if self.run_dir is None: return

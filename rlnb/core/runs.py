@@ -115,7 +115,7 @@ def plot_curve(df, path: str | Path, y: str = "eval/success", x: str = "env_step
 def _finish(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str) -> Run:
     df = runner.log.frame()
     runner.log.write_tables(run_dir)
-    plot_curve(df, run_dir / "curve.png", y=f"eval/{runner.cfg.best_metric}")
+    plot_curve(df, run_dir / "curve.png", y=f"eval/{runner.best_metric}")
     meta.update(status="finished", finished=time.strftime("%Y-%m-%d %H:%M:%S"), counters=vars(runner.counters))
     _write_meta(run_dir, meta)
     append_entry(runner.cfg.log_file, format_entry(run_dir.name, command, run_dir, to_markdown(df), notes))

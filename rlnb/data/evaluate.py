@@ -13,10 +13,10 @@ import torch
 from ..core.base import RlnbError
 from .trajectories import acting
 from ..envs.maniskill import maniskill_ids
-from ..envs.registry import BUILTIN, make_env
+from ..envs.registry import BUILTIN, env_class, make_env
 
 # %% auto #0
-__all__ = ['default_batch', 'evaluation_env', 'eval_metrics', 'evaluate']
+__all__ = ['default_batch', 'gymnasium_task', 'evaluation_env', 'eval_metrics', 'evaluate']
 
 # %% ../../nbs/data/21_evaluate.ipynb #8d1f5fc8
 def default_batch(env_id: str, n_seeds: int) -> int:
@@ -25,10 +25,14 @@ def default_batch(env_id: str, n_seeds: int) -> int:
     if env_id in maniskill_ids(): return min(n_seeds, os.cpu_count() or 1)  # one worker process per env on CPU
     return min(n_seeds, 64)
 
+def gymnasium_task(env_id: str) -> bool:
+    "Is `env_id` a gymnasium task (evaluated on episodic returns, terminations kept) rather than a success task?"
+    return env_class(env_id) is None and env_id not in maniskill_ids()
+
 def evaluation_env(env_id: str, episodes: int, device="auto", seed: int = 0, num_envs: int | None = None, **env_kwargs):
-    "The env an evaluation of `episodes` episodes runs on: terminations ignored, `default_batch` envs unless `num_envs`."
+    "The env an evaluation of `episodes` episodes runs on: terminations ignored (kept on gymnasium tasks), `default_batch` envs unless `num_envs`."
     return make_env(env_id, num_envs=default_batch(env_id, episodes) if num_envs is None else num_envs, device=device, seed=seed,
-                    ignore_terminations=True, **env_kwargs)
+                    ignore_terminations=not gymnasium_task(env_id), **env_kwargs)
 
 def eval_metrics(df: pd.DataFrame) -> dict:
     "The numbers a run logs from an evaluation table: success (once), success at the end, mean return."
@@ -42,7 +46,7 @@ def evaluate(env, policy, seeds=range(100), deterministic: bool = True, num_envs
     own = isinstance(env, str)
     if own:
         env = evaluation_env(env, len(seeds), device, num_envs=num_envs, **env_kwargs)
-    elif not getattr(env, "ignore_terminations", False):
+    elif not getattr(env, "ignore_terminations", False) and not gymnasium_task(env.env_id):
         raise RlnbError("evaluate needs an env made with ignore_terminations=True (or pass the env id)")
     rows, pi = [], acting(policy, deterministic)
     try:
@@ -50,10 +54,16 @@ def evaluate(env, policy, seeds=range(100), deterministic: bool = True, num_envs
             chunk = seeds[k:k + env.n]
             padded = chunk + [chunk[-1]] * (env.n - len(chunk))  # a short last batch reruns a seed, then drops it
             obs, _ = env.reset(seed=padded)
+            ended, ep = torch.zeros(env.n, dtype=torch.bool, device=env.device), None
             for _ in range(env.max_steps):
                 obs, r, te, tr, info = env.step(pi(obs))
-            assert info["done"].all(), "every evaluation episode ends at the time limit"
-            ep = {key: v.cpu().numpy() for key, v in info["episode"].items()}
+                new = info["done"] & ~ended  # each env's first episode is the one recorded
+                ep = {key: v.clone() for key, v in info["episode"].items()} if ep is None else \
+                     {key: torch.where(new, v, ep[key]) for key, v in info["episode"].items()}
+                ended |= new
+                if not env.ignore_terminations and bool(ended.all()): break  # terminating tasks end early
+            assert bool(ended.all()), "every evaluation episode ends by the time limit"
+            ep = {key: v.cpu().numpy() for key, v in ep.items()}
             for i, s in enumerate(chunk):
                 rows.append({"seed": s, "return": float(ep["return"][i]), "length": int(ep["length"][i]),
                              "success_once": bool(ep["success_once"][i]), "success_at_end": bool(ep["success_at_end"][i])})
