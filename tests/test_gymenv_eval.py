@@ -35,6 +35,8 @@ def test_evaluate_is_deterministic_and_batch_independent():
     r = evaluate("PickLite-v0", lambda o: torch.zeros(len(o), 4), seeds=[1, 2, 3], device="cpu")
     assert not r.success_once.any() and r.seed.tolist() == [1, 2, 3]
     with pytest.raises(RlnbError, match="ignore_terminations=True"): evaluate(PickLite(2, "cpu"), scripted_action, seeds=[0])
+    mine = type("Mine", (PickLite,), {"env_id": "mine"})  # an unregistered env of one's own is not a gymnasium task
+    with pytest.raises(RlnbError, match="ignore_terminations=True"): evaluate(mine(2, "cpu"), scripted_action, seeds=[0])
 
 
 def test_evaluate_stochastic_policy_option():

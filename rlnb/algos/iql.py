@@ -14,7 +14,7 @@ from ..core.base import RlnbError, get_device
 from ..core.config import RunConfig, param, register_config
 from ..core.runner import register_algo
 from .awr import awr_weights
-from ..data.evaluate import eval_metrics, evaluate, evaluation_env, gymnasium_task
+from ..data.evaluate import eval_metrics, evaluate, evaluation_env, selection_metric
 from ..data.trajectories import OfflineDataset, load_trajectories
 from ..envs.registry import env_kwargs
 from ..policies.advantages import gae_with_value
@@ -74,7 +74,7 @@ class IQL:
         self.data = OfflineDataset(episodes, gamma=cfg.gamma, device=self.device, seed=cfg.seed)
         self.env_id = meta["env_info"]["env_id"]
         self.env_kwargs = env_kwargs(meta["env_info"])
-        self.best_metric = "return" if gymnasium_task(self.env_id) else "success"  # for best_metric='auto'
+        self.best_metric = selection_metric(self.env_id)  # for best_metric='auto'
         o, a = self.data.obs.shape[1], self.data.actions.shape[1]
         self.obs_dim, self.act_dim = o, a
         self.eval_env = evaluation_env(self.env_id, cfg.eval_episodes, self.device, cfg.eval_seed, **self.env_kwargs)

@@ -16,7 +16,8 @@ from .base import RlnbError, atomic_write_text
 # %% auto #0
 __all__ = ['CONFIGS', 'ANALYSES', 'MAX_BUDGET', 'param', 'RunConfig', 'register_config', 'register_analysis', 'config_class',
            'read_yaml', 'qa_steps', 'ConfigDeprecationWarning', 'config_keys', 'load_config', 'check_values',
-           'load_params', 'notebook_params', 'budgets', 'config_dict', 'config_frame', 'config_yaml', 'save_config']
+           'load_params', 'notebook_params', 'learning_rates', 'budgets', 'config_dict', 'config_frame', 'config_yaml',
+           'save_config']
 
 # %% ../../nbs/core/01_config.ipynb #55a19f5b
 def param(doc: str, default=dataclasses.MISSING, *, ge=None, gt=None, le=None, lt=None, choices=None,
@@ -281,8 +282,8 @@ def check_values(cls, values: dict, sources: dict | str, *, what: str | None = N
 
 def load_params(cls, values: dict | None = None, source: str = "override", *, what: str = "parameter"):
     "An instance of the dataclass `cls` (keys declared with `param`) from its defaults and `values`, checked by `check_values`."
-    merged, sources = _defaults(cls), {}
-    sources.update(dict.fromkeys(merged, "default"))
+    merged = _defaults(cls)
+    sources = dict.fromkeys(merged, "default")
     _layer(cls, values or {}, source, merged, sources, what)
     p = cls(**check_values(cls, merged, sources, what=what, complete=True))
     p.sources = sources
@@ -293,6 +294,10 @@ def notebook_params(cls, namespace: dict, source: str = "the notebook's paramete
     return load_params(cls, {k: namespace[k] for k in config_keys(cls) if k in namespace}, source)
 
 # %% ../../nbs/core/01_config.ipynb #e9cf9eb5
+def learning_rates(cfg) -> dict[str, float]:
+    "The config's learning rates (`lr`, `lr_*`), by key: what a resume may lower and a divergence message names."
+    return {k: v for k, v in config_dict(cfg).items() if k == "lr" or k.startswith("lr_")}
+
 def budgets(cfg) -> dict[str, tuple[str, int]]:
     "The config's step budgets, by key, with the counter each one limits: {'total_timesteps': ('env_steps', 100000)}."
     return {f.name: (f.metadata["budget"], getattr(cfg, f.name)) for f in fields(cfg) if f.metadata.get("budget")}

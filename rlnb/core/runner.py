@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 from tqdm.auto import tqdm
 from .base import RlnbError, rng_state, set_rng_state
-from .config import budgets, config_dict
+from .config import budgets, config_dict, learning_rates
 from .checkpoint import save_checkpoint, copy_checkpoint
 from .logger import MetricLogger
 
@@ -128,7 +128,7 @@ class Runner:
             if not ps or bool(torch.stack([p.detach().isfinite().all() for p in ps]).all()): return
             bad, value = "a network parameter", "not finite"
         else: value = metrics[bad]
-        c, lrs = self.counters, {k: v for k, v in config_dict(self.cfg).items() if k == "lr" or k.startswith("lr_")}
+        c, lrs = self.counters, learning_rates(self.cfg)
         default = {f.name: f.default for f in fields(self.cfg)}  # suggest the default, or a tenth when already below it
         smaller = {k: default[k] if isinstance(default.get(k), float) and v > default[k] else v / 10 for k, v in lrs.items()}
         have = self.run_dir is not None and (self.run_dir / "latest.pt").exists()

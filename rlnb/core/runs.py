@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import rlnb
 from .base import RlnbError, atomic_write_text, get_device, git_commit, seed_everything
-from .config import budgets, config_dict, config_frame, load_config, save_config
+from .config import budgets, config_dict, config_frame, learning_rates, load_config, save_config
 from .checkpoint import check_compatible, load_checkpoint
 from .explog import append_entry, format_entry, hardware
 from .logger import to_markdown
@@ -104,21 +104,25 @@ def plot_curve(df, path: str | Path, y: str = "eval/success", x: str = "env_step
     "Save a PNG of `y` against `x` from a results table (x falls back to grad_steps when no env step was taken)."
     from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. Jupyter's inline) is left alone
     if x not in df or df[x].max() == 0: x = "grad_steps"
-    d = df.dropna(subset=[y]) if y in df else df.iloc[:0]
+    d = df.dropna(subset=[y]) if y in df and x in df else None  # None: no evaluation yet (a run that stopped early)
     fig = Figure(figsize=(5, 3.2)); ax = fig.subplots()
-    ax.plot(d[x], d[y], marker="o")
+    if d is not None: ax.plot(d[x], d[y], marker="o")
     ax.set(xlabel=x.replace("_", " "), ylabel=y, title=Path(path).parent.name)
     ax.grid(alpha=0.3)
     fig.tight_layout(); fig.savefig(path, dpi=110)
     return Path(path)
 
-def _finish(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str) -> Run:
+def _finish(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str, error: str | None = None) -> Run:
+    "Tables, curve, run.json and the log entry of a run that ended: finished, or diverged with `error`."
     df = runner.log.frame()
     runner.log.write_tables(run_dir)
     plot_curve(df, run_dir / "curve.png", y=f"eval/{runner.best_metric}")
-    meta.update(status="finished", finished=time.strftime("%Y-%m-%d %H:%M:%S"), counters=vars(runner.counters))
+    status = "finished" if error is None else "diverged"
+    meta.update(status=status, finished=time.strftime("%Y-%m-%d %H:%M:%S"), counters=vars(runner.counters))
+    if error is not None: meta["error"], notes = error, f"{notes + '; ' if notes else ''}status: diverged. {error}"
     _write_meta(run_dir, meta)
-    append_entry(runner.cfg.log_file, format_entry(run_dir.name, command, run_dir, to_markdown(df), notes))
+    append_entry(runner.cfg.log_file, format_entry(run_dir.name + ("" if error is None else " (diverged)"), command, run_dir,
+                                                   to_markdown(df), notes))
     return Run(run_dir, df.iloc[-1].to_dict() if len(df) else {}, df)
 
 def _run(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str, fresh: bool = False) -> Run:
@@ -130,12 +134,8 @@ def _run(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str, fr
             raise Interrupted(f"interrupted; the last checkpoint ({run_dir / 'latest.pt'}) is kept: continue with rlnb resume {run_dir}") from None
         raise Interrupted(f"interrupted before the first checkpoint of {run_dir} was written, so there is nothing to resume; "
                           f"the folder is marked interrupted: start the run again (rlnb train), or delete {run_dir}") from None
-    except Diverged as e:  # what ran is kept (tables, log entry); no checkpoint after the divergence
-        df = runner.log.frame()
-        runner.log.write_tables(run_dir)
-        meta.update(status="diverged", error=str(e), counters=vars(runner.counters)); _write_meta(run_dir, meta)
-        append_entry(runner.cfg.log_file, format_entry(f"{run_dir.name} (diverged)", command, run_dir, to_markdown(df.tail(5)),
-                                                       f"{notes + '; ' if notes else ''}status: diverged. {e}"))
+    except Diverged as e:  # what ran is kept (tables, curve, log entry); no checkpoint after the divergence
+        _finish(runner, run_dir, meta, command, notes, error=str(e))
         raise
     except Exception as e:
         if fresh and not any(run_dir.glob("*.pt")): shutil.rmtree(run_dir, ignore_errors=True)  # nothing in it is worth keeping
@@ -171,7 +171,7 @@ def train(algo: str, config: str | Path | None = None, overrides: dict | None = 
 RESUMABLE = {"epochs", "quiet"}  # and the budgets and learning rates (lr, lr_*) of the run's config
 
 def _resumable(cfg) -> set[str]:
-    return RESUMABLE | set(budgets(cfg)) | {k for k in config_dict(cfg) if k == "lr" or k.startswith("lr_")}
+    return RESUMABLE | set(budgets(cfg)) | set(learning_rates(cfg))
 
 def _apply_lrs(algo, cfg):
     "After a resume, give every optimizer the learning rate the (possibly overridden) config says: its group's `lr_key`, else `lr`."

@@ -13,10 +13,11 @@ import torch
 from ..core.base import RlnbError
 from .trajectories import acting
 from ..envs.maniskill import maniskill_ids
+from ..envs.gymenv import GymEnv
 from ..envs.registry import BUILTIN, env_class, make_env
 
 # %% auto #0
-__all__ = ['default_batch', 'gymnasium_task', 'evaluation_env', 'eval_metrics', 'evaluate']
+__all__ = ['default_batch', 'gymnasium_task', 'selection_metric', 'evaluation_env', 'eval_metrics', 'evaluate']
 
 # %% ../../nbs/data/21_evaluate.ipynb #8d1f5fc8
 def default_batch(env_id: str, n_seeds: int) -> int:
@@ -28,6 +29,10 @@ def default_batch(env_id: str, n_seeds: int) -> int:
 def gymnasium_task(env_id: str) -> bool:
     "Is `env_id` a gymnasium task (evaluated on episodic returns, terminations kept) rather than a success task?"
     return env_class(env_id) is None and env_id not in maniskill_ids()
+
+def selection_metric(env_id: str) -> str:
+    "The metric best_metric='auto' means for `env_id`: return on a gymnasium task (no success signal), else success."
+    return "return" if gymnasium_task(env_id) else "success"
 
 def evaluation_env(env_id: str, episodes: int, device="auto", seed: int = 0, num_envs: int | None = None, **env_kwargs):
     "The env an evaluation of `episodes` episodes runs on: terminations ignored (kept on gymnasium tasks), `default_batch` envs unless `num_envs`."
@@ -46,7 +51,7 @@ def evaluate(env, policy, seeds=range(100), deterministic: bool = True, num_envs
     own = isinstance(env, str)
     if own:
         env = evaluation_env(env, len(seeds), device, num_envs=num_envs, **env_kwargs)
-    elif not getattr(env, "ignore_terminations", False) and not gymnasium_task(env.env_id):
+    elif not getattr(env, "ignore_terminations", False) and not isinstance(env, GymEnv):
         raise RlnbError("evaluate needs an env made with ignore_terminations=True (or pass the env id)")
     rows, pi = [], acting(policy, deterministic)
     try:

@@ -12,7 +12,7 @@ from ..core.checkpoint import save_checkpoint
 from ..core.config import RunConfig, config_dict, param
 from dataclasses import dataclass
 from typing import Optional
-from ..data.evaluate import eval_metrics, evaluate, evaluation_env, gymnasium_task
+from ..data.evaluate import eval_metrics, evaluate, evaluation_env, selection_metric
 from ..envs.registry import env_kwargs, make_env
 from ..envs.gymenv import GymEnv
 from .checkpoints import check_fits, read_policy
@@ -66,7 +66,7 @@ class PolicyAlgo:
         torch.manual_seed(cfg.seed)
         pre = check_fits(read_policy(cfg.pretrained), cfg.pretrained, cfg.env_id, what="pretrained") if cfg.pretrained else None
         self.env = make_env(cfg.env_id, num_envs=cfg.num_envs, device=self.device, seed=cfg.seed, **env_kwargs(cfg))
-        self.best_metric = "return" if gymnasium_task(cfg.env_id) else "success"  # for best_metric='auto'
+        self.best_metric = selection_metric(cfg.env_id)  # for best_metric='auto'
         self.agent = ActorCritic(self.env.obs_dim, self.env.act_dim, cfg.hidden, cfg.layers, cfg.init_logstd).to(self.device)
         if pre is not None: self._load(pre)
         if getattr(cfg, "critic_from", None): self._load_critic(cfg.critic_from)
