@@ -113,7 +113,10 @@ def _wait_for(path, proc, timeout=120):
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_interrupted_run_resumes_to_the_same_metrics(work, sig):
     kw = dict(total_timesteps=2048 * 400, hidden=256)  # 40 epochs: long enough to interrupt after the first
-    ref = api.train("demo", overrides=demo_overrides(work, "ref", **kw))
+    # the reference runs as the CLI too: a fresh process like the interrupted one (an in-process run inside the
+    # suite once differed from it in the last bits of the parameters while its results.csv was equal)
+    cli("train", "demo", *[f"--set={k}={v}" for k, v in demo_overrides(work, "ref", **kw).items()], check=0)
+    ref_dir = work / "runs" / "ref"
     p = _start(work, "cut", **kw)
     _wait_for(work / "runs" / "cut" / "latest.pt", p)
     p.send_signal(sig)
@@ -128,10 +131,15 @@ def test_interrupted_run_resumes_to_the_same_metrics(work, sig):
         assert any(l.split()[:3] == ["cut", "demo", "interrupted"] for l in listed.splitlines()), listed
     log_before = (work / "log.md").read_text()
     cli("resume", str(work / "runs" / "cut"), check=0)
-    pd.testing.assert_frame_equal(results(work / "runs" / "cut"), results(ref.run_dir))
+    pd.testing.assert_frame_equal(results(work / "runs" / "cut"), results(ref_dir))
     ckpt_a = torch.load(work / "runs" / "cut" / "latest.pt", weights_only=True)["algo_state"]["policy"]
-    ckpt_b = torch.load(ref.run_dir / "latest.pt", weights_only=True)["algo_state"]["policy"]
-    assert all(torch.equal(ckpt_a[k], ckpt_b[k]) for k in ckpt_a)
+    ckpt_b = torch.load(ref_dir / "latest.pt", weights_only=True)["algo_state"]["policy"]
+    # Not bit-equal here: about one interrupted process in eight already differs from every other run in the
+    # last bits of its FIRST epoch (reward 1e-7 apart, before any signal; seen with both signals and with
+    # MKL's dynamic threads off), a CPU float nondeterminism the parent's polling seems to provoke, not a
+    # resume defect. A lost optimiser state or generator moves the parameters by far more than 1e-4
+    # (restoring an Adam state is bit-exact: test_resume_a_finished_run_and_extend_its_budget).
+    for k in ckpt_a: torch.testing.assert_close(ckpt_a[k], ckpt_b[k], rtol=0, atol=1e-4)
     log = (work / "log.md").read_text()
     assert log.startswith(log_before) and "resumed at epoch" in log[len(log_before):]
     meta = json.loads((work / "runs" / "cut" / "run.json").read_text())
@@ -148,6 +156,9 @@ def test_resume_a_finished_run_and_extend_its_budget(work):
     assert results(run.run_dir)["env_steps"].iloc[-1] == 2048 * 40
     direct = api.train("demo", overrides=demo_overrides(work, "direct", total_timesteps=2048 * 40))
     pd.testing.assert_frame_equal(results(run.run_dir), results(direct.run_dir))
+    a, b = (torch.load(Path(d) / "latest.pt", weights_only=True)["algo_state"] for d in (run.run_dir, direct.run_dir))
+    assert all(torch.equal(a["policy"][k], b["policy"][k]) for k in a["policy"]) and torch.equal(a["log_std"], b["log_std"])
+    assert torch.equal(a["opt"]["state"][0]["exp_avg_sq"], b["opt"]["state"][0]["exp_avg_sq"])  # resume is bit-exact
 
 
 def test_ctrl_c_before_the_first_checkpoint_claims_none(work):
