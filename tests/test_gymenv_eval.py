@@ -54,3 +54,20 @@ def test_envs_command_lists_every_kind():
     ms = next(v for k, v in lines.items() if k.startswith("maniskill"))
     gym_ = next(v for k, v in lines.items() if k.startswith("gymnasium"))
     assert "PickCube-v1" in ms and "LiftPegUpright-v1" in ms and "Pendulum-v1" in gym_ and "PickCube-v1" not in gym_
+
+
+def test_actions_reach_the_simulator_unrounded_and_halfcheetah_evaluates_as_a_plain_loop():
+    "Issue 12.10: rlnb's evaluation on HalfCheetah differed from a plain gymnasium loop (24 vs 35 ...): the action map rounded."
+    import gymnasium as gym
+    a = torch.rand(1000, 1, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    env = GymEnv("Pendulum-v1", num_envs=1, device="cpu")  # bounds [-2, 2]: the simulator gets exactly 2a (was -2 + (a+1)·2)
+    assert torch.equal(env._scale(a), 2 * a); env.close()
+    W = torch.randn(17, 6, generator=torch.Generator().manual_seed(0)) * 0.5
+    pol = lambda o: torch.tanh(o.float() @ W)
+    ours = evaluate("HalfCheetah-v5", pol, seeds=[0, 1], device="cpu")
+    for s, mine in zip([0, 1], ours["return"]):
+        e, total, done = gym.make("HalfCheetah-v5"), 0.0, False
+        o, _ = e.reset(seed=s)
+        while not done:
+            o, r, te, tr, _ = e.step(pol(torch.as_tensor(o, dtype=torch.float32)).numpy()); total += r; done = te or tr
+        assert abs(mine - total) < 0.01, (s, mine, total)  # float32 sums of 1000 rewards; was 325 apart

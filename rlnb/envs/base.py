@@ -34,6 +34,8 @@ class VecEnv:
         self.n, self.device, self.ignore_terminations = num_envs, device, ignore_terminations  # checked by the backend's constructor
         self.low = torch.as_tensor(low, dtype=torch.float32, device=device)
         self.high = torch.as_tensor(high, dtype=torch.float32, device=device)
+        lo, hi = torch.as_tensor(low, dtype=torch.float64), torch.as_tensor(high, dtype=torch.float64)
+        self._mid, self._half = ((hi + lo) / 2).float().to(device), ((hi - lo) / 2).float().to(device)
         z = lambda dt: torch.zeros(num_envs, dtype=dt, device=device)
         self.t, self.ret, self.succ_once = z(torch.long), z(torch.float32), z(torch.bool)
         self.seeds = torch.zeros(num_envs, dtype=torch.long)  # each env's current episode seed (host)
@@ -54,7 +56,7 @@ class VecEnv:
     def _scale(self, action: torch.Tensor) -> torch.Tensor:
         "[-1, 1] -> the simulator's bounds."
         a = action.to(self.device, torch.float32).clamp(-1, 1)
-        return self.low + (a + 1) * 0.5 * (self.high - self.low)
+        return self._mid + a * self._half  # exact for symmetric bounds (see above)
 
     def step(self, action: torch.Tensor):
         obs, reward, terminated, success = self._step_envs(self._scale(action))
