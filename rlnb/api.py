@@ -14,7 +14,7 @@ import torch
 import rlnb
 import rlnb.algos  # registers every algorithm
 from .analysis.compare import compare
-from .core.base import RlnbError, atomic_write_text, get_device
+from .core.base import RlnbError, atomic_write_text, get_device, in_project
 from .core.config import ANALYSES, config_keys, load_config, load_params
 import rlnb.analysis.ranking  # registers the analyses' parameters
 from .core.explog import append_entry, format_entry
@@ -174,6 +174,7 @@ def analyze(name: str, params: dict | None = None, *, runs_dir: str | Path = "ru
     if name in ANALYSES:  # checked before a folder or a kernel exists, by the notebook's own parameter class
         cls = ANALYSES[name]
         load_params(cls, {k: v for k, v in params.items() if k in config_keys(cls)}, f"rlnb analyze {name} -p")
+    runs_dir = in_project(runs_dir)  # a relative runs_dir starts at the project (core.base.project_dir)
     out, new_root = fresh_dir(runs_dir, name), not Path(runs_dir).exists()
     for k, v in (("out_dir", str(out)), ("runs_dir", str(runs_dir)), ("command", command or f"rlnb.api.analyze({name!r})")):
         if k in known: params.setdefault(k, v)

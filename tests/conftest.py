@@ -11,6 +11,7 @@ def work(tmp_path, monkeypatch):
     "A clean working folder (runs/ and experiments/ go here) with QA_STEPS unset."
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("QA_STEPS", raising=False)
+    monkeypatch.delenv("RLNB_HOME", raising=False)
     return tmp_path
 
 

@@ -1,5 +1,6 @@
 "Issue 12 (hardening): diverging runs, refused checkpoints. Each case is the report's command at a small size."
 import json
+from pathlib import Path
 import pytest
 import torch
 from conftest import cli, assert_user_error, snapshot
@@ -107,3 +108,26 @@ def test_best_metric_auto_is_return_without_a_success_signal(work):
     assert len(df) == 2 and st["best"] == pytest.approx(df["eval/return"].max())  # not success, which is 0 on Pendulum
     best = torch.load(run / "best.pt", weights_only=False)["counters"]["epoch"]
     assert best == int(df["eval/return"].values.argmax()) + 1
+
+
+def test_runs_and_the_log_belong_to_the_project_wherever_one_starts(work):
+    "Issue 12.10: runs/ and experiments/log.md went wherever the shell (or a notebook in nbs/) stood, and the commit was lost outside the repo."
+    import subprocess
+    proj = work / "proj"; (proj / "nbs").mkdir(parents=True); (proj / "pyproject.toml").write_text("")
+    small = ["-s", "total_timesteps=2048", "-s", "num_envs=1024", "-s", "cycles=1", "-s", "iterations=1", "-s", "eval_episodes=64", "-s", "quiet=true"]
+    cli("train", "demo", "-s", "name=a", *small, cwd=proj / "nbs", check=0)  # from a sub-folder, as a notebook in nbs/
+    assert (proj / "runs" / "a" / "latest.pt").exists() and (proj / "experiments" / "log.md").exists()
+    assert not (proj / "nbs" / "runs").exists() and not (proj / "nbs" / "experiments").exists()
+    assert "resumed at epoch" in cli("resume", "runs/a", "-s", "total_timesteps=4096", cwd=proj / "nbs", check=0).stdout + \
+        (proj / "experiments" / "log.md").read_text()  # the run folder as listed is found from the sub-folder too
+    assert " a " in f" {cli('runs', cwd=proj / 'nbs', check=0).stdout} "
+    home = work / "home"
+    cli("train", "demo", "-s", "name=b", *small, cwd=proj, env={"RLNB_HOME": str(home)}, check=0)  # RLNB_HOME wins
+    assert (home / "runs" / "b" / "latest.pt").exists() and (home / "experiments" / "log.md").exists()
+    meta = json.loads((home / "runs" / "b" / "run.json").read_text())  # proj is no git checkout: rlnb's own commit
+    repo = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent).stdout.strip()
+    assert repo and meta["git_commit"].startswith(repo), (meta["git_commit"], repo)
+    (work / "afile").write_text("")
+    before = snapshot(home)
+    assert_user_error(cli("train", "demo", *small, cwd=proj, env={"RLNB_HOME": str(work / "afile")}), "RLNB_HOME=", "is a file")
+    assert snapshot(home) == before

@@ -13,7 +13,7 @@ import torch
 
 # %% auto #0
 __all__ = ['RlnbError', 'get_device', 'seed_everything', 'rng_state', 'set_rng_state', 'atomic_write', 'atomic_write_text',
-           'git_commit']
+           'project_dir', 'in_project', 'find_path', 'git_commit']
 
 # %% ../../nbs/core/00_base.ipynb #3573d6d4
 class RlnbError(Exception):
@@ -78,8 +78,35 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 # %% ../../nbs/core/00_base.ipynb #d2e13d20
-def git_commit(path: str | Path = ".") -> str:
-    "The commit hash of the git checkout containing `path`, '+dirty' when changed, or 'unknown'."
+def project_dir() -> Path:
+    "The folder relative runs_dir/log_file paths start from: $RLNB_HOME, else the nearest folder up holding pyproject.toml or .git, else the current one."
+    home = os.environ.get("RLNB_HOME")
+    if home:
+        p = Path(home).expanduser().resolve()
+        if p.exists() and not p.is_dir(): raise RlnbError(f"RLNB_HOME={home} is a file; set it to a folder (created if missing) or unset it")
+        return p
+    here = Path.cwd().resolve()
+    return next((d for d in (here, *here.parents) if (d / "pyproject.toml").is_file() or (d / ".git").exists()), here)
+
+def in_project(path: str | Path) -> Path:
+    "`path` itself when absolute, else `path` inside `project_dir()`."
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else project_dir() / p
+
+def find_path(path: str | Path) -> Path:
+    "A path a user typed (a run folder, a checkpoint): as given when it exists, else inside the project when it exists there."
+    p = Path(path).expanduser()
+    return p if p.exists() or not in_project(p).exists() else in_project(p)
+
+# %% ../../nbs/core/00_base.ipynb #4777f527
+def git_commit(path: str | Path | None = None) -> str:
+    "The commit of the git checkout containing `path` (default: the project, else rlnb's own checkout), '+dirty' when changed, or 'unknown'."
+    if path is None:
+        found = git_commit(project_dir())
+        if found != "unknown": return found
+        import importlib.util
+        spec = importlib.util.find_spec("rlnb")  # where rlnb was installed from (an editable checkout has a commit)
+        return git_commit(Path(spec.origin).parent) if spec and spec.origin else found
     def git(*args):
         return subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, timeout=10)
     try:

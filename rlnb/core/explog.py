@@ -9,7 +9,7 @@ from __future__ import annotations
 import fcntl, os, platform, shlex, sys, time
 from pathlib import Path
 import torch
-from .base import git_commit
+from .base import git_commit, in_project
 
 # %% auto #0
 __all__ = ['LOG_HEADER', 'hardware', 'format_entry', 'append_entry', 'command_line']
@@ -35,7 +35,7 @@ def format_entry(title: str, command: str, run_dir: str | Path, table_md: str, n
 
 def append_entry(log_file: str | Path, entry: str) -> Path:
     "Append `entry` to `log_file` (created with a header if new) under an exclusive lock."
-    log_file = Path(log_file)
+    log_file = in_project(log_file)  # a relative log starts at the project (core.base.project_dir)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

@@ -10,7 +10,7 @@ import json, os, shutil, socket, time
 from dataclasses import dataclass
 from pathlib import Path
 import rlnb
-from .base import RlnbError, atomic_write_text, get_device, git_commit, seed_everything
+from .base import RlnbError, atomic_write_text, find_path, get_device, git_commit, in_project, project_dir, seed_everything
 from .config import budgets, config_dict, config_frame, learning_rates, load_config, save_config
 from .checkpoint import check_compatible, load_checkpoint
 from .explog import append_entry, format_entry, hardware
@@ -32,7 +32,7 @@ class Run:
 def _check_name(cfg):
     "A named run may not reuse a run folder."
     if cfg.name:
-        d = Path(cfg.runs_dir) / cfg.name
+        d = in_project(cfg.runs_dir) / cfg.name
         if d.exists() and any(d.iterdir()):
             raise RlnbError(f"run folder {d} already exists; choose another name or continue it with: rlnb resume {d}")
 
@@ -47,7 +47,7 @@ def fresh_dir(runs_dir, prefix: str) -> Path:
     return unused_dir(Path(runs_dir) / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 def _new_run_dir(cfg) -> Path:
-    root = Path(cfg.runs_dir)
+    root = in_project(cfg.runs_dir)  # a relative runs_dir starts at the project (core.base.project_dir)
     _check_name(cfg)
     if cfg.name: d = root / cfg.name
     else:
@@ -91,7 +91,7 @@ def list_runs(runs_dir: str | Path = "runs") -> "pd.DataFrame":
     "Every run folder under `runs_dir` with its algorithm, status (a run whose process is gone reads 'interrupted') and counters."
     import pandas as pd
     rows = []
-    for d in sorted(p for p in Path(runs_dir).glob("*") if (p / "run.json").is_file()):
+    for d in sorted(p for p in in_project(runs_dir).glob("*") if (p / "run.json").is_file()):
         try: m = _read_meta(d)
         except RlnbError: continue
         c = m.get("counters", {})
@@ -186,9 +186,9 @@ def _checkpoint_path(path: Path) -> Path:
 
 def resume(path: str | Path, overrides: dict | None = None, *, command: str | None = None) -> Run:
     "Continue the run whose folder (or checkpoint file) is `path`; only budgets, learning rates, `epochs` and `quiet` may change."
-    path = Path(path)
+    path = find_path(path)
     if not path.exists():
-        raise RlnbError(f"{path} does not exist; pass a run folder (runs/<name>) or a checkpoint file inside one")
+        raise RlnbError(f"{path} does not exist (nor inside the project folder {project_dir()}); pass a run folder (runs/<name>) or a checkpoint file inside one")
     ckpt = _checkpoint_path(path)
     state = load_checkpoint(ckpt)
     run_dir = ckpt.parent
