@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rlnb", description="rlnb: literate offline-to-online RL. Every subcommand equals a function of rlnb.api.")
     sub = p.add_subparsers(dest="cmd", required=True)
     def common(sp):
-        sp.add_argument("-c", "--config", help="a YAML file of config values (layered over the defaults)")
+        sp.add_argument("-c", "--config", help="a YAML file of config values (layered over the defaults), or a preset: mujoco, main_pretrain, main_finetune")
         sp.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override one config value (repeatable)")
     t = sub.add_parser("train", help="start a run of an algorithm"); t.add_argument("algo"); common(t)
     r = sub.add_parser("resume", help="continue a run from its folder or a checkpoint")

@@ -131,3 +131,29 @@ def test_runs_and_the_log_belong_to_the_project_wherever_one_starts(work):
     before = snapshot(home)
     assert_user_error(cli("train", "demo", *small, cwd=proj, env={"RLNB_HOME": str(work / "afile")}), "RLNB_HOME=", "is a file")
     assert snapshot(home) == before
+
+
+def test_continuous_control_options_resume_exactly_and_the_mujoco_preset(work):
+    "Issue 12.10: observation/reward normalisation and lr annealing as options, saved for an exact resume; eval_every; -c mujoco."
+    from rlnb import api
+    from rlnb.core.config import load_config
+    from rlnb.policies.checkpoints import load_policy
+    # PickLite: its envs are saved in checkpoints (a gymnasium run restarts its episodes on resume, so it cannot be exact)
+    small = dict(env_id="PickLite-v0", reward="dense", num_envs=2, num_steps=64, hidden=16, layers=1, num_minibatches=4, update_epochs=2,
+                 eval_episodes=2, eval_every=256, norm_obs=True, norm_reward=True, anneal_lr=True, quiet=True,
+                 runs_dir=str(work / "runs"), log_file=str(work / "log.md"), device="cpu")
+    direct = api.train("ppo", overrides=small | dict(name="direct", total_timesteps=1024))
+    part = api.train("ppo", overrides=small | dict(name="part", total_timesteps=1024, epochs=2))  # stopped half-way (the
+    api.resume(part.run_dir, {"epochs": None})  # schedule's clock is the budget, so the budget stays)
+    a, b = (torch.load(r.run_dir / "latest.pt", weights_only=False) for r in (direct, part))
+    assert a["counters"]["epoch"] == 4 and [int(s) for s in direct.table.dropna(subset=["eval/return"]).env_steps] == [256, 512, 768, 1024]
+    for k, v in a["algo_state"]["agent"].items(): assert torch.equal(v, b["algo_state"]["agent"][k]), k  # obs statistics included
+    assert torch.equal(a["algo_state"]["ret_scale"]["norm"]["var"], b["algo_state"]["ret_scale"]["norm"]["var"])
+    assert a["algo_state"]["agent"]["obs_norm.count"] > 700  # 1024 steps, the last rollout folded in after its update
+    lr = a["algo_state"]["opt"]["param_groups"][0]["lr"]
+    assert lr == pytest.approx(3e-4 * 128 / 1024)  # the last of 8 rollouts of 128 steps: 1/8 of the rate left
+    agent, _ = load_policy(direct.run_dir, "PickLite-v0")  # the saved policy normalises as it was trained to
+    assert agent.obs_norm is not None and torch.equal(agent.obs_norm.mean, a["algo_state"]["agent"]["obs_norm.mean"])
+    cfg = load_config("ppo", "mujoco", env={})  # a preset by name
+    assert cfg.norm_obs and cfg.anneal_lr and cfg.num_steps == 2048 and cfg.env_id == "HalfCheetah-v5" and "mujoco.yaml" in cfg.sources["gamma"]
+    assert_user_error(cli("train", "ppo", "-c", "mujocoo"), "does not exist", "mujoco")

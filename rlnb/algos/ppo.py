@@ -12,7 +12,7 @@ from typing import ClassVar, Optional
 from ..core.base import RlnbError
 from ..core.config import param, register_config
 from ..core.runner import register_algo
-from ..policies.advantages import gae, next_values
+from ..policies.advantages import ReturnScale, gae, next_values
 from ..policies.agent import PolicyAlgo, PolicyConfig
 from ..policies.networks import ActorCritic, gradient_step, minibatches
 
@@ -76,6 +76,10 @@ class PPOConfig(PolicyConfig):
     critic_from: Optional[str] = param("load the critic from this checkpoint instead (e.g. a critic warmed up on another policy); "
                                        "null = none", None)
     ladder_every: int = param("save a ladder checkpoint every this many epochs; 0 = none", 0, ge=0)
+    norm_obs: bool = param("normalise observations by their running mean and std (kept in the policy, so in every checkpoint)",
+                           False, structural=True)
+    norm_reward: bool = param("scale rewards by the running std of the discounted return (gymnasium's NormalizeReward)", False)
+    anneal_lr: bool = param("anneal the learning rates linearly to 0 over the budget (total_timesteps)", False)
     num_envs: int = 512
     total_timesteps: int = 10_000_000
     update_epochs: int = 4
@@ -85,6 +89,11 @@ class PPOConfig(PolicyConfig):
 @register_algo("ppo")
 class PPO(PolicyAlgo):
     "PPO with GAE on any rlnb environment."
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.collected = 0  # env steps of this run's rollouts (the learning-rate schedule's clock)
+        self.ret_scale = ReturnScale(self.env.n, cfg.gamma, self.device) if cfg.norm_reward else None
+
     def _optimizer(self):
         cfg = self.cfg
         if cfg.freeze_actor and cfg.freeze_critic: raise RlnbError("freeze_actor and freeze_critic together leave nothing to train; drop one")
@@ -100,7 +109,7 @@ class PPO(PolicyAlgo):
         act_b = torch.zeros(T, N, env.act_dim, device=dev)
         logp_b, rew_b, val_b = (torch.zeros(T, N, device=dev) for _ in range(3))
         term_b, done_b = (torch.zeros(T, N, dtype=torch.bool, device=dev) for _ in range(2))
-        n_ep, succ, ret = (torch.zeros((), device=dev) for _ in range(3))
+        n_ep, succ, ret, raw = (torch.zeros((), device=dev) for _ in range(4))
         obs = self.obs
         with torch.no_grad():
             for t in range(T):
@@ -109,20 +118,36 @@ class PPO(PolicyAlgo):
                 obs_b[t], act_b[t], logp_b[t], val_b[t] = obs, a, dist.log_prob(a).sum(-1), ag.value(obs)
                 obs, r, te, tr, info = env.step(a)
                 d = info["done"]
+                raw += r.sum()
+                if self.ret_scale is not None: r = self.ret_scale(r, d)
                 rew_b[t], term_b[t], done_b[t], fin_b[t] = r, te, d, info["final_obs"]
                 n_ep += d.sum(); succ += (info["episode"]["success_once"] & d).sum(); ret += (info["episode"]["return"] * d).sum()
             next_v = next_values(ag.value, val_b, obs, fin_b, done_b)  # truncations bootstrap from final_obs
             adv, rets = gae(rew_b, val_b, next_v, term_b, done_b, cfg.gamma, cfg.gae_lambda)
-        self.obs = obs
+        self.obs, self.collected = obs, self.collected + T * N
         self.batch = {"obs": obs_b.flatten(0, 1), "act": act_b.flatten(0, 1), "logp": logp_b.flatten(0, 1),
                       "adv": adv.flatten(), "ret": rets.flatten()}
         k = n_ep.clamp(min=1)
-        return {"env_steps": T * N, "episodes": n_ep, "success": succ / k, "return": ret / k, "reward": rew_b.mean()}
+        return {"env_steps": T * N, "episodes": n_ep, "success": succ / k, "return": ret / k, "reward": raw / (T * N)}
 
     def update(self) -> dict:
         c = self.cfg
-        return ppo_update(self.agent, self.opt, self.batch, update_epochs=c.update_epochs, num_minibatches=c.num_minibatches,
-                          clip=c.clip_coef, ent_coef=c.ent_coef, vf_coef=c.vf_coef, max_grad_norm=c.max_grad_norm,
-                          target_kl=c.target_kl, gen=self.gen, train_critic=not c.freeze_critic) | \
-               {"std": self.agent.log_std.detach().exp().mean()}
+        if c.anneal_lr:  # CleanRL's schedule: the rate of this update's rollout, from the config's (a resume may change it)
+            frac = 1 - (self.collected - c.num_steps * self.env.n) / c.total_timesteps
+            for g in self.opt.param_groups: g["lr"] = frac * getattr(c, g["lr_key"])
+        out = ppo_update(self.agent, self.opt, self.batch, update_epochs=c.update_epochs, num_minibatches=c.num_minibatches,
+                         clip=c.clip_coef, ent_coef=c.ent_coef, vf_coef=c.vf_coef, max_grad_norm=c.max_grad_norm,
+                         target_kl=c.target_kl, gen=self.gen, train_critic=not c.freeze_critic)
+        # the rollout's observations join the statistics only now: a rollout and its update see the same normalisation
+        if self.agent.obs_norm is not None: self.agent.obs_norm.update(self.batch["obs"])
+        return out | {"std": self.agent.log_std.detach().exp().mean()}
+
+    def state_dict(self) -> dict:
+        return super().state_dict() | {"collected": self.collected,
+                                       "ret_scale": None if self.ret_scale is None else self.ret_scale.state_dict()}
+
+    def load_state_dict(self, s: dict):
+        super().load_state_dict(s)
+        self.collected = s.get("collected", 0)
+        if self.ret_scale is not None: self.ret_scale.load_state_dict(s["ret_scale"])
 

@@ -15,9 +15,9 @@ from .base import RlnbError, atomic_write_text
 
 # %% auto #0
 __all__ = ['CONFIGS', 'ANALYSES', 'MAX_BUDGET', 'param', 'RunConfig', 'register_config', 'register_analysis', 'config_class',
-           'read_yaml', 'qa_steps', 'ConfigDeprecationWarning', 'config_keys', 'load_config', 'check_values',
-           'load_params', 'notebook_params', 'learning_rates', 'budgets', 'config_dict', 'config_frame', 'config_yaml',
-           'save_config']
+           'presets', 'config_file', 'read_yaml', 'qa_steps', 'ConfigDeprecationWarning', 'config_keys', 'load_config',
+           'check_values', 'load_params', 'notebook_params', 'learning_rates', 'budgets', 'config_dict', 'config_frame',
+           'config_yaml', 'save_config']
 
 # %% ../../nbs/core/01_config.ipynb #55a19f5b
 def param(doc: str, default=dataclasses.MISSING, *, ge=None, gt=None, le=None, lt=None, choices=None,
@@ -40,6 +40,8 @@ class RunConfig:
     device: str = param("'auto' (GPU when present), 'cpu' or 'cuda'", "auto")
     epochs: Optional[int] = param("epochs to run; null = as many as the step budget needs", None, ge=1)
     cycles: int = param("cycles per epoch; one TensorBoard point and one table row per cycle", 10, ge=1)
+    eval_every: int = param("end each epoch (evaluation, checkpoint) after this many budget steps (env steps; gradient steps "
+                            "offline) instead of after `cycles` cycles; 0 = by cycles", 0, ge=0, le=10**11)
     iterations: int = param("iterations per cycle; one collect step and `batches` training steps each", 10, ge=1)
     batches: int = param("training steps (updates) per iteration", 10, ge=0)
     save_freq: int = param("write a checkpoint every this many epochs (and always at the end)", 1, ge=1)
@@ -100,12 +102,25 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep)
 
+def presets() -> dict[str, Path]:
+    "The config files shipped with rlnb (rlnb/configs/<name>.yaml), by name: `-c mujoco` is `-c <that folder>/mujoco.yaml`."
+    import importlib.util
+    spec = importlib.util.find_spec("rlnb")
+    folder = Path(spec.origin).parent / "configs" if spec and spec.origin else Path("/nonexistent")
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+def config_file(path: str | Path) -> Path:
+    "`path`, or the preset it names when no such file exists."
+    p = Path(path)
+    return presets()[str(p)] if not p.exists() and str(p) in presets() else p
+
 def read_yaml(path: str | Path) -> dict:
-    "A YAML mapping from `path`; a missing file, bad syntax or a non-mapping is a clear `RlnbError`."
-    path = Path(path)
+    "A YAML mapping from `path` (or a preset's name); a missing file, bad syntax or a non-mapping is a clear `RlnbError`."
+    path = config_file(path)
     if path.is_dir(): raise RlnbError(f"config file {path} is a folder; pass a YAML file (e.g. {path}/config.yaml)")
     if not path.is_file():
-        raise RlnbError(f"config file {path} does not exist; check the path (or leave out --config to use the defaults)")
+        raise RlnbError(f"config file {path} does not exist; check the path, name a preset ({', '.join(presets())}), "
+                        "or leave out --config to use the defaults")
     try: data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as e:
         where = f" at line {e.problem_mark.line + 1}" if getattr(e, "problem_mark", None) else ""
@@ -251,6 +266,7 @@ def load_config(algo: str, file: str | Path | None = None, overrides: dict | Non
     values = _defaults(cls)
     sources = dict.fromkeys(values, "default")
     if file is not None:
+        file = config_file(file)
         data = read_yaml(file)
         if "algo" in data and data.pop("algo") != algo:
             raise RlnbError(f"config file {file} is for another algorithm than '{algo}'; use a file written for {algo} or drop its 'algo' line")

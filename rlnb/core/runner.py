@@ -74,6 +74,8 @@ class Runner:
         self.budget = budget
         if budget is None and cfg.epochs is None:
             raise RlnbError("the run has neither a step budget nor a number of epochs; set epochs=N")
+        if cfg.eval_every and budget is None:
+            raise RlnbError("eval_every counts budget steps, and this run has no step budget; drop eval_every and set cycles")
         self.log = MetricLogger(self.run_dir, quiet=cfg.quiet, print_iterations=cfg.print_iterations,
                                 console=getattr(algo, "console", None))
         self.t0, self.elapsed = None, 0.0
@@ -139,17 +141,19 @@ class Runner:
                        f"too large ({', '.join(f'{k}={v:g}' for k, v in lrs.items()) or 'see the config'}); {fix}")
 
     def epoch(self, bar=None):
-        "Cycles of iterations, then evaluation, summary and checkpoints."
+        "Cycles of iterations (`cycles` of them, or as many as `eval_every` budget steps take), then evaluation, summary and checkpoints."
         c, cfg = self.counters, self.cfg
-        for _ in range(cfg.cycles):
+        start = self.progress()
+        due = lambda: self.budget_reached() or bool(cfg.eval_every) and self.progress() - start >= cfg.eval_every
+        for _ in range(cfg.cycles) if not cfg.eval_every else iter(int, 1):  # iter(int, 1): until `due` says so
             for _ in range(cfg.iterations):
                 before = self.progress()
                 self.iteration()
                 if bar is not None: bar.update(self.progress() - before)
-                if self.budget_reached(): break
+                if due(): break
             c.cycle += 1
             self.log.end_cycle(asdict(c) | {"epoch": c.epoch + 1, "time_s": round(self.elapsed + time.time() - self.t0, 2)})
-            if self.budget_reached(): break
+            if due(): break
         c.epoch += 1
         ev = {f"eval/{k}": float(v) for k, v in self.algo.evaluate().items()}
         self.log.add_to_last_row(ev, c.env_steps if c.env_steps else c.grad_steps)

@@ -8,9 +8,10 @@ Docs: https://rlnb.github.io/rlnb/policies/advantages.html.md"""
 from __future__ import annotations
 import torch
 from ..data.trajectories import OfflineDataset
+from .networks import RunningNorm
 
 # %% auto #0
-__all__ = ['gae', 'next_values', 'gae_with_value']
+__all__ = ['gae', 'next_values', 'gae_with_value', 'ReturnScale']
 
 # %% ../../nbs/policies/31_advantages.ipynb #e773bc53
 def gae(rewards, values, next_values, terminated, done, gamma: float, lam: float):
@@ -38,3 +39,20 @@ def gae_with_value(data: OfflineDataset, value, gamma: float, lam: float = 0.95)
     done = data.terminated | data.truncated
     adv, _ = gae(data.rewards[:, None], v[:, None], nv[:, None], data.terminated[:, None], done[:, None], gamma, lam)
     return adv[:, 0]
+
+# %% ../../nbs/policies/31_advantages.ipynb #85bff292
+class ReturnScale:
+    "Rewards divided by the running std of each env's discounted return (gymnasium's NormalizeReward), batched over envs."
+    def __init__(self, num_envs: int, gamma: float, device, clip: float = 10.0):
+        self.gamma, self.clip = gamma, clip
+        self.ret = torch.zeros(num_envs, device=device)
+        self.norm = RunningNorm(1).to(device)
+
+    def __call__(self, reward: torch.Tensor, done: torch.Tensor) -> torch.Tensor:
+        self.ret = self.ret * self.gamma + reward
+        self.norm.update(self.ret[:, None])
+        self.ret = torch.where(done, torch.zeros_like(self.ret), self.ret)  # a new episode starts a new return
+        return (reward / torch.sqrt(self.norm.var + self.norm.eps)).clamp(-self.clip, self.clip)
+
+    def state_dict(self) -> dict: return {"ret": self.ret.clone(), "norm": self.norm.state_dict()}
+    def load_state_dict(self, s: dict): self.ret = s["ret"].to(self.ret.device); self.norm.load_state_dict(s["norm"])

@@ -67,7 +67,10 @@ class PolicyAlgo:
         pre = check_fits(read_policy(cfg.pretrained), cfg.pretrained, cfg.env_id, what="pretrained") if cfg.pretrained else None
         self.env = make_env(cfg.env_id, num_envs=cfg.num_envs, device=self.device, seed=cfg.seed, **env_kwargs(cfg))
         self.best_metric = selection_metric(cfg.env_id)  # for best_metric='auto'
-        self.agent = ActorCritic(self.env.obs_dim, self.env.act_dim, cfg.hidden, cfg.layers, cfg.init_logstd).to(self.device)
+        norm = getattr(cfg, "norm_obs", False) or (pre is not None and "obs_norm.mean" in pre["agent"])  # a pretrained policy keeps its own
+        if norm and pre is not None and "obs_norm.mean" not in pre["agent"]:
+            raise RlnbError(f"{cfg.pretrained} was trained on raw observations, so norm_obs=true would feed its actor other inputs; drop norm_obs")
+        self.agent = ActorCritic(self.env.obs_dim, self.env.act_dim, cfg.hidden, cfg.layers, cfg.init_logstd, obs_norm=norm).to(self.device)
         if pre is not None: self._load(pre)
         if getattr(cfg, "critic_from", None): self._load_critic(cfg.critic_from)
         if cfg.logstd is not None:

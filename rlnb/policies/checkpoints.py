@@ -35,7 +35,7 @@ def read_policy(path) -> dict:
 def policy_agent(pre: dict, device="cpu") -> ActorCritic:
     "The frozen ActorCritic of a `read_policy` result, on `device`: a policy to act with (a continuation, an evaluation, a data collector)."
     c = pre["config"]
-    agent = ActorCritic(pre["obs_dim"], pre["act_dim"], c["hidden"], c["layers"]).to(device)
+    agent = ActorCritic(pre["obs_dim"], pre["act_dim"], c["hidden"], c["layers"], obs_norm="obs_norm.mean" in pre["agent"]).to(device)
     agent.load_state_dict(pre["agent"])
     return agent.requires_grad_(False)
 

@@ -12,7 +12,29 @@ from torch import nn
 from torch.distributions import Normal
 
 # %% auto #0
-__all__ = ['LOG_2PI', 'mlp', 'ActorCritic', 'QNet', 'minibatches', 'gradient_step']
+__all__ = ['LOG_2PI', 'RunningNorm', 'mlp', 'ActorCritic', 'QNet', 'minibatches', 'gradient_step']
+
+# %% ../../nbs/policies/30_networks.ipynb #1aa87dbb
+class RunningNorm(nn.Module):
+    "Running mean and variance of (B, d) batches (Chan's parallel merge); forward standardises and clips to ±`clip`."
+    def __init__(self, dim: int, clip: float = 10.0, eps: float = 1e-8):
+        super().__init__()
+        self.clip, self.eps = clip, eps
+        self.register_buffer("mean", torch.zeros(dim)); self.register_buffer("var", torch.ones(dim))
+        self.register_buffer("count", torch.tensor(1e-4, dtype=torch.float64))  # gymnasium's starting count
+
+    @torch.no_grad()
+    def update(self, x: torch.Tensor):
+        b = x.shape[0]
+        tot = self.count + b
+        w = (b / tot).float()
+        delta = x.mean(0) - self.mean
+        self.var.copy_(self.var * (1 - w) + x.var(0, unbiased=False) * w + delta ** 2 * w * (1 - w))
+        self.mean.add_(delta * w)
+        self.count.copy_(tot)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return ((x - self.mean) / torch.sqrt(self.var + self.eps)).clamp(-self.clip, self.clip)
 
 # %% ../../nbs/policies/30_networks.ipynb #7fd8a3ed
 def mlp(inp: int, out: int, hidden: int, layers: int, out_gain: float = 1.0) -> nn.Sequential:
@@ -27,23 +49,27 @@ def mlp(inp: int, out: int, hidden: int, layers: int, out_gain: float = 1.0) -> 
 LOG_2PI = math.log(2 * math.pi)
 
 class ActorCritic(nn.Module):
-    "A Gaussian actor with a state-independent log-std, and a critic."
-    def __init__(self, obs_dim: int, act_dim: int, hidden: int = 256, layers: int = 3, init_logstd: float = -0.5):
+    "A Gaussian actor with a state-independent log-std, and a critic; `obs_norm`: both see running-normalised observations."
+    def __init__(self, obs_dim: int, act_dim: int, hidden: int = 256, layers: int = 3, init_logstd: float = -0.5,
+                 obs_norm: bool = False):
         super().__init__()
         self.obs_dim, self.act_dim = obs_dim, act_dim
+        self.obs_norm = RunningNorm(obs_dim) if obs_norm else None
         self.actor = mlp(obs_dim, act_dim, hidden, layers, out_gain=0.01)
         self.critic = mlp(obs_dim, 1, hidden, layers, out_gain=1.0)
         self.log_std = nn.Parameter(torch.full((act_dim,), float(init_logstd)))
 
-    def value(self, obs: torch.Tensor) -> torch.Tensor: return self.critic(obs).squeeze(-1)
+    def _in(self, obs): return obs if self.obs_norm is None else self.obs_norm(obs)
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor: return self.critic(self._in(obs)).squeeze(-1)
 
     def dist(self, obs: torch.Tensor) -> Normal:
-        mean = self.actor(obs)
+        mean = self.actor(self._in(obs))
         return Normal(mean, self.log_std.exp().expand_as(mean), validate_args=False)  # no argument checks: no host sync
 
     def log_prob_entropy(self, obs: torch.Tensor, act: torch.Tensor):
         "log π(a|s) summed over action dims, and the entropy, in closed form (what the update needs, nothing more)."
-        mean, ls = self.actor(obs), self.log_std
+        mean, ls = self.actor(self._in(obs)), self.log_std
         logp = (-0.5 * ((act - mean) * torch.exp(-ls)) ** 2).sum(-1) - (ls.sum() + 0.5 * self.act_dim * LOG_2PI)
         ent = (0.5 + 0.5 * LOG_2PI) * self.act_dim + ls.sum()
         return logp, ent.expand(len(obs))
@@ -51,7 +77,7 @@ class ActorCritic(nn.Module):
     @torch.no_grad()
     def act(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
         "The mean action, or a sample."
-        return self.actor(obs) if deterministic else self.dist(obs).sample()
+        return self.actor(self._in(obs)) if deterministic else self.dist(obs).sample()
 
 # %% ../../nbs/policies/30_networks.ipynb #e9007fb1
 class QNet(nn.Module):
