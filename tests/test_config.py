@@ -1,4 +1,5 @@
 import warnings
+from pathlib import Path
 import pytest
 import yaml
 from conftest import cli, assert_user_error, snapshot
@@ -26,9 +27,12 @@ def test_a_redeclared_default_keeps_doc_and_bounds():
 
 
 def test_no_defaults_outside_the_configs():
-    "The package ships experiment files only (the main job's), never a second copy of the defaults."
+    "The package ships experiment files and presets only (the main job's, mujoco), never a second copy of the defaults."
     shipped = sorted(p.name for p in (__import__("pathlib").Path(rlnb.__file__).parent / "configs").glob("*.yaml"))
-    assert shipped == ["main_finetune.yaml", "main_pretrain.yaml"]
+    assert shipped == ["main_finetune.yaml", "main_pretrain.yaml", "mujoco.yaml"]
+    import yaml
+    mujoco, ppo = yaml.safe_load((Path(rlnb.__file__).parent / "configs" / "mujoco.yaml").read_text()), load_config("ppo", env={})
+    assert not [k for k, v in mujoco.items() if k != "algo" and getattr(ppo, k) == v]  # a preset says only what differs
     assert "sac" not in CONFIGS  # returns with SAC itself
 
 
