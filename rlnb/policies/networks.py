@@ -12,7 +12,8 @@ from torch import nn
 from torch.distributions import Normal
 
 # %% auto #0
-__all__ = ['LOG_2PI', 'RunningNorm', 'mlp', 'ActorCritic', 'QNet', 'minibatches', 'gradient_step']
+__all__ = ['LOG_2PI', 'RunningNorm', 'mlp', 'ActorCritic', 'QNet', 'EnsembleLinear', 'EnsembleLayerNorm', 'QEnsemble',
+           'subset_min', 'tanh_gaussian_logprob', 'minibatches', 'gradient_step']
 
 # %% ../../nbs/policies/30_networks.ipynb #1aa87dbb
 class RunningNorm(nn.Module):
@@ -86,6 +87,50 @@ class QNet(nn.Module):
         super().__init__(); self.net = mlp(obs_dim + act_dim, 1, hidden, layers)
     def forward(self, obs, act): return self.net(torch.cat([obs, act], -1)).squeeze(-1)
 
+
+# %% ../../nbs/policies/30_networks.ipynb #273a70da
+class EnsembleLinear(nn.Module):
+    "N independent linear layers as one: (N, B, in) -> (N, B, out); each member initialised as `nn.Linear` would be."
+    def __init__(self, n: int, inp: int, out: int):
+        super().__init__()
+        w = torch.stack([nn.Linear(inp, out).weight.T for _ in range(n)])
+        b = torch.stack([nn.Linear(inp, out).bias for _ in range(n)])
+        self.weight, self.bias = nn.Parameter(w.detach()), nn.Parameter(b.detach()[:, None, :])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.bias, x, self.weight)
+
+class EnsembleLayerNorm(nn.Module):
+    "LayerNorm over the last dimension with a scale and shift per member: (N, B, d)."
+    def __init__(self, n: int, d: int):
+        super().__init__()
+        self.weight, self.bias = nn.Parameter(torch.ones(n, 1, d)), nn.Parameter(torch.zeros(n, 1, d))
+    def forward(self, x): return nn.functional.layer_norm(x, x.shape[-1:]) * self.weight + self.bias
+
+class QEnsemble(nn.Module):
+    "N critics Q_i(s, a) (ReLU, optional LayerNorm) computed as one network; forward -> (N, B)."
+    def __init__(self, obs_dim: int, act_dim: int, hidden: int = 256, layers: int = 2, n: int = 2, layer_norm: bool = False):
+        super().__init__()
+        self.n, mods, d = n, [], obs_dim + act_dim
+        for _ in range(layers):
+            mods += [EnsembleLinear(n, d, hidden)] + ([EnsembleLayerNorm(n, hidden)] if layer_norm else []) + [nn.ReLU()]; d = hidden
+        self.net = nn.Sequential(*mods, EnsembleLinear(n, d, 1))
+
+    def forward(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([obs, act], -1)
+        return self.net(x.expand(self.n, *x.shape)).squeeze(-1)
+
+def subset_min(q: torch.Tensor, m: int, gen: torch.Generator) -> torch.Tensor:
+    "The minimum over a random subset of `m` of the N rows of `q` (N, B): one subset per call, as RLPD draws it."
+    if m == q.shape[0]: return q.min(0).values
+    idx = torch.randperm(q.shape[0], generator=gen, device=gen.device)[:m].to(q.device)
+    return q[idx].min(0).values
+
+# %% ../../nbs/policies/30_networks.ipynb #53a6e2c5
+def tanh_gaussian_logprob(u: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+    "log π(tanh u) of a pre-squash sample `u` of N(mean, exp(log_std)), summed over the last dim; stable for any u."
+    normal = -0.5 * ((u - mean) * torch.exp(-log_std)) ** 2 - log_std - 0.5 * LOG_2PI
+    return (normal - 2 * (math.log(2) - u - nn.functional.softplus(-2 * u))).sum(-1)
 
 # %% ../../nbs/policies/30_networks.ipynb #4f8a68c6
 def minibatches(n: int, num_minibatches: int, gen: torch.Generator, device) -> list[torch.Tensor]:
