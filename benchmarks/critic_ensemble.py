@@ -4,8 +4,9 @@ critic modules in a Python loop (CleanRL's sac_continuous_action style), same si
 
     python benchmarks/critic_ensemble.py [--batch 256] [--hidden 256] [--layers 2] [--device cpu|cuda]
 """
-import argparse, time
+import argparse
 import torch
+from timing import best_time  # benchmarks/timing.py
 from torch import nn
 from rlnb.policies.networks import QEnsemble
 
@@ -49,16 +50,7 @@ def ensemble(n):
     return step
 
 
-def timed(step):
-    for _ in range(5): step()
-    if dev.type == "cuda": torch.cuda.synchronize()
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        for _ in range(a.repeats): step()
-        if dev.type == "cuda": torch.cuda.synchronize()
-        best = min(best, (time.perf_counter() - t) / a.repeats)
-    return best
+def timed(step): return best_time(step, dev, a.repeats, warmup=5, rounds=3)
 
 
 for n in (2, 10):

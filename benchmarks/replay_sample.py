@@ -4,8 +4,9 @@ field, one batch per update, offline and online sampled apart and concatenated),
 
     python benchmarks/replay_sample.py [--utd 20] [--batch 256] [--device cpu|cuda] [--repeats 200]
 """
-import argparse, time
+import argparse
 import torch
+from timing import best_time  # benchmarks/timing.py
 from rlnb.data.replay import ReplayBuffer
 
 ap = argparse.ArgumentParser()
@@ -49,16 +50,7 @@ def ours():
     return buf.sample(a.batch, g, blocks=a.utd, offline_fraction=0.5)
 
 
-def timed(f):
-    for _ in range(10): f()
-    if dev.type == "cuda": torch.cuda.synchronize()
-    best = float("inf")
-    for _ in range(5):
-        t = time.perf_counter()
-        for _ in range(a.repeats): f()
-        if dev.type == "cuda": torch.cuda.synchronize()
-        best = min(best, (time.perf_counter() - t) / a.repeats)
-    return best
+def timed(step): return best_time(step, dev, a.repeats, warmup=10, rounds=5)
 
 
 t_ref, t_ours = timed(reference), timed(ours)
