@@ -118,8 +118,7 @@ class PPO(PolicyAlgo):
                 obs_b[t], act_b[t], logp_b[t], val_b[t] = obs, a, dist.log_prob(a).sum(-1), ag.value(obs)
                 obs, r, te, tr, info = env.step(a)
                 d = info["done"]
-                raw += r.sum()
-                if self.ret_scale is not None: r = self.ret_scale(r, d)
+                if self.ret_scale is not None: raw += r.sum(); r = self.ret_scale(r, d)  # GAE sees scaled rewards, the log raw ones
                 rew_b[t], term_b[t], done_b[t], fin_b[t] = r, te, d, info["final_obs"]
                 n_ep += d.sum(); succ += (info["episode"]["success_once"] & d).sum(); ret += (info["episode"]["return"] * d).sum()
             next_v = next_values(ag.value, val_b, obs, fin_b, done_b)  # truncations bootstrap from final_obs
@@ -128,7 +127,7 @@ class PPO(PolicyAlgo):
         self.batch = {"obs": obs_b.flatten(0, 1), "act": act_b.flatten(0, 1), "logp": logp_b.flatten(0, 1),
                       "adv": adv.flatten(), "ret": rets.flatten()}
         k = n_ep.clamp(min=1)
-        return {"env_steps": T * N, "episodes": n_ep, "success": succ / k, "return": ret / k, "reward": raw / (T * N)}
+        return {"env_steps": T * N, "episodes": n_ep, "success": succ / k, "return": ret / k, "reward": rew_b.mean() if self.ret_scale is None else raw / (T * N)}
 
     def update(self) -> dict:
         c = self.cfg

@@ -13,7 +13,7 @@ import torch
 
 # %% auto #0
 __all__ = ['RlnbError', 'get_device', 'seed_everything', 'rng_state', 'set_rng_state', 'atomic_write', 'atomic_write_text',
-           'project_dir', 'in_project', 'find_path', 'git_commit']
+           'project_dir', 'in_project', 'find_path', 'package_dir', 'git_commit']
 
 # %% ../../nbs/core/00_base.ipynb #3573d6d4
 class RlnbError(Exception):
@@ -96,17 +96,22 @@ def in_project(path: str | Path) -> Path:
 def find_path(path: str | Path) -> Path:
     "A path a user typed (a run folder, a checkpoint): as given when it exists, else inside the project when it exists there."
     p = Path(path).expanduser()
-    return p if p.exists() or not in_project(p).exists() else in_project(p)
+    if p.exists(): return p
+    q = in_project(p)
+    return q if q.exists() else p
+
+def package_dir() -> Path | None:
+    "The folder rlnb is imported from (its configs/ are there; an editable install sits in a git checkout), or None."
+    import importlib.util
+    spec = importlib.util.find_spec("rlnb")
+    return Path(spec.origin).parent if spec and spec.origin else None
 
 # %% ../../nbs/core/00_base.ipynb #4777f527
 def git_commit(path: str | Path | None = None) -> str:
     "The commit of the git checkout containing `path` (default: the project, else rlnb's own checkout), '+dirty' when changed, or 'unknown'."
     if path is None:
         found = git_commit(project_dir())
-        if found != "unknown": return found
-        import importlib.util
-        spec = importlib.util.find_spec("rlnb")  # where rlnb was installed from (an editable checkout has a commit)
-        return git_commit(Path(spec.origin).parent) if spec and spec.origin else found
+        return found if found != "unknown" or package_dir() is None else git_commit(package_dir())
     def git(*args):
         return subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, timeout=10)
     try:

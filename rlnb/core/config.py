@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import ClassVar, Optional
 import yaml
-from .base import RlnbError, atomic_write_text
+from .base import RlnbError, atomic_write_text, package_dir
 
 # %% auto #0
 __all__ = ['CONFIGS', 'ANALYSES', 'MAX_BUDGET', 'param', 'RunConfig', 'register_config', 'register_analysis', 'config_class',
@@ -104,15 +104,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def presets() -> dict[str, Path]:
     "The config files shipped with rlnb (rlnb/configs/<name>.yaml), by name: `-c mujoco` is `-c <that folder>/mujoco.yaml`."
-    import importlib.util
-    spec = importlib.util.find_spec("rlnb")
-    folder = Path(spec.origin).parent / "configs" if spec and spec.origin else Path("/nonexistent")
-    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+    return {p.stem: p for p in sorted((package_dir() or Path("/nonexistent")).joinpath("configs").glob("*.yaml"))}
 
 def config_file(path: str | Path) -> Path:
     "`path`, or the preset it names when no such file exists."
     p = Path(path)
-    return presets()[str(p)] if not p.exists() and str(p) in presets() else p
+    return p if p.exists() else presets().get(str(p), p)
 
 def read_yaml(path: str | Path) -> dict:
     "A YAML mapping from `path` (or a preset's name); a missing file, bad syntax or a non-mapping is a clear `RlnbError`."

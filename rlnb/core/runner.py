@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/core/runner.html.md"""
 
 # %% ../../nbs/core/05_runner.ipynb #909c8811
 from __future__ import annotations
-import math, time
+import itertools, math, time
 from dataclasses import dataclass, asdict, fields
 import torch
 from pathlib import Path
@@ -145,7 +145,7 @@ class Runner:
         c, cfg = self.counters, self.cfg
         start = self.progress()
         due = lambda: self.budget_reached() or bool(cfg.eval_every) and self.progress() - start >= cfg.eval_every
-        for _ in range(cfg.cycles) if not cfg.eval_every else iter(int, 1):  # iter(int, 1): until `due` says so
+        for _ in range(cfg.cycles) if not cfg.eval_every else itertools.count():  # with eval_every: until `due` says so
             for _ in range(cfg.iterations):
                 before = self.progress()
                 self.iteration()

@@ -93,9 +93,9 @@ class EnsembleLinear(nn.Module):
     "N independent linear layers as one: (N, B, in) -> (N, B, out); each member initialised as `nn.Linear` would be."
     def __init__(self, n: int, inp: int, out: int):
         super().__init__()
-        w = torch.stack([nn.Linear(inp, out).weight.T for _ in range(n)])
-        b = torch.stack([nn.Linear(inp, out).bias for _ in range(n)])
-        self.weight, self.bias = nn.Parameter(w.detach()), nn.Parameter(b.detach()[:, None, :])
+        members = [nn.Linear(inp, out) for _ in range(n)]
+        self.weight = nn.Parameter(torch.stack([m.weight.detach().T for m in members]))
+        self.bias = nn.Parameter(torch.stack([m.bias.detach() for m in members])[:, None, :])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.baddbmm(self.bias, x, self.weight)
