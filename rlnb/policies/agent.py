@@ -1,4 +1,4 @@
-"""`PolicyAlgo`: what the Gaussian-policy algorithms (PPO, AWR) share on the runner — the environment, the actor-critic from scratch or a checkpoint, evaluation, the ladder, exact resume.
+"""`EnvAlgo`: what every algorithm that acts in an environment shares on the runner (the batched env, deterministic evaluation, exact resume of env and generator); `PolicyAlgo` adds the Gaussian actor-critic of PPO and AWR (from scratch or a checkpoint, the ladder).
 
 Docs: https://rlnb.github.io/rlnb/policies/agent.html.md"""
 
@@ -19,32 +19,36 @@ from .checkpoints import check_fits, read_policy
 from .networks import ActorCritic
 
 # %% auto #0
-__all__ = ['PolicyConfig', 'PolicyAlgo']
+__all__ = ['EnvConfig', 'PolicyConfig', 'EnvAlgo', 'PolicyAlgo']
 
 # %% ../../nbs/policies/33_agent.ipynb #d385c20d
 @dataclass(kw_only=True)
-class PolicyConfig(RunConfig):
-    "What the Gaussian-policy algorithms (PPO, AWR) share: the environment, rollouts, the network, evaluation, a starting checkpoint."
+class EnvConfig(RunConfig):
+    "What every algorithm that acts in an environment shares: the task, parallel envs, discount, network size, evaluation."
     env_id: str = param("environment id (built-in task, ManiSkill, gymnasium, registered, or package.module:Class)", "PickLite-v0")
     reward: str = param("reward of the built-in and ManiSkill tasks", "sparse", choices=("sparse", "dense"))
     control_mode: Optional[str] = param("ManiSkill control mode (null = pd_ee_delta_pose)", None)
     max_steps: Optional[int] = param("episode time limit in env steps, for training and evaluation; null = the task's own "
                                      "(ManiSkill, gymnasium and envs that take max_steps)", None, ge=1, le=100_000)
     num_envs: int = param("parallel environments of the rollout", ge=1, le=2**20)
+    gamma: float = param("discount", 0.8, ge=0, le=1)
+    hidden: int = param("hidden width of the networks", 256, ge=1, le=2**16, structural=True)
+    layers: int = param("hidden layers of the networks", 3, ge=1, le=64, structural=True)
+    eval_episodes: int = param("episodes of deterministic evaluation (seeds eval_seed, eval_seed + 1, ...)", 100, ge=1, le=10**6)
+    eval_seed: int = param("first evaluation seed (evaluation seeds never meet training seeds)", 1_000_000, ge=0, le=2**31)
+    eval_stochastic: bool = param("also evaluate the sampling policy (eval/success_stochastic)", False)
+
+@dataclass(kw_only=True)
+class PolicyConfig(EnvConfig):
+    "What the Gaussian-policy algorithms (PPO, AWR) add: rollouts, the update's passes and minibatches, a starting checkpoint."
     num_steps: int = param("steps per environment per rollout", 50, ge=1, le=10**6)
     total_timesteps: int = param("rollout environment steps (the budget)", gt=0, budget="env_steps")
-    gamma: float = param("discount", 0.8, ge=0, le=1)
     update_epochs: int = param("passes over each rollout", ge=1)
     num_minibatches: int = param("minibatches per pass", ge=1)
     max_grad_norm: float = param("gradient clipping norm", 0.5, gt=0)
     init_logstd: float = param("initial state-independent log-std of a policy from scratch", -0.5)
-    hidden: int = param("hidden width of the networks", 256, ge=1, le=2**16, structural=True)
-    layers: int = param("hidden layers of the networks", 3, ge=1, le=64, structural=True)
     pretrained: Optional[str] = param("checkpoint to start from (a run's .pt or a ladder checkpoint); null = from scratch", None)
     logstd: Optional[float] = param("set the policy's log-std to this after loading (null = keep)", None)
-    eval_episodes: int = param("episodes of deterministic evaluation (seeds eval_seed, eval_seed + 1, ...)", 100, ge=1, le=10**6)
-    eval_seed: int = param("first evaluation seed (evaluation seeds never meet training seeds)", 1_000_000, ge=0, le=2**31)
-    eval_stochastic: bool = param("also evaluate the sampling policy (eval/success_stochastic)", False)
     iterations: int = 1             # one rollout + one update per iteration
     batches: int = 1                # one update (update_epochs x num_minibatches gradient steps) per rollout
     print_iterations: bool = False  # one iteration per cycle: the per-cycle table says it all
@@ -57,16 +61,61 @@ def _tensors(x):
     if isinstance(x, (list, tuple)): return type(x)(_tensors(v) for v in x)
     return torch.from_numpy(x) if isinstance(x, np.ndarray) else x
 
-class PolicyAlgo:
-    """What the Gaussian-policy algorithms (PPO, AWR) share: the environment, the actor-critic (from
-    scratch or a checkpoint), evaluation, the ladder, state for exact resume. A subclass adds
-    `_optimizer()`, `collect()` and `update()`."""
+class EnvAlgo:
+    """What every algorithm that acts in an environment shares: the batched env of `cfg`, a generator for its
+    sampling, deterministic evaluation of `act`, state for exact resume (env snapshot, observation, generator).
+    A subclass builds its networks after `super().__init__` and adds `act`, `collect()` and `update()`."""
     def __init__(self, cfg):
         self.cfg, self.device = cfg, get_device(cfg.device)
         torch.manual_seed(cfg.seed)
-        pre = check_fits(read_policy(cfg.pretrained), cfg.pretrained, cfg.env_id, what="pretrained") if cfg.pretrained else None
         self.env = make_env(cfg.env_id, num_envs=cfg.num_envs, device=self.device, seed=cfg.seed, **env_kwargs(cfg))
         self.best_metric = selection_metric(cfg.env_id)  # for best_metric='auto'
+        self.gen = torch.Generator(self.device).manual_seed(cfg.seed)
+        self.obs = self.env.obs()
+        self.eval_env = None
+
+    def act(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor: raise NotImplementedError
+
+    def evaluate(self) -> dict:
+        c = self.cfg
+        if self.eval_env is None:
+            self.eval_env = evaluation_env(c.env_id, c.eval_episodes, self.device, c.eval_seed, **env_kwargs(c))
+        seeds = range(c.eval_seed, c.eval_seed + c.eval_episodes)
+        df = evaluate(self.eval_env, self.act, seeds=seeds, deterministic=True)
+        out = eval_metrics(df)
+        if c.eval_stochastic or getattr(c, "ladder_every", 0):
+            g = torch.get_rng_state()
+            torch.manual_seed(c.eval_seed)  # stochastic evaluation draws from a fixed stream, then the global one is put back
+            out["success_stochastic"] = evaluate(self.eval_env, self.act, seeds=seeds, deterministic=False).success_once.mean()
+            torch.set_rng_state(g)
+        return out
+
+    def state_dict(self) -> dict:
+        snap = self.env.snapshot() if self._snapshottable() else None
+        return {"gen": self.gen.get_state(), "env": _tensors(snap), "obs": self.obs, "env_id": self.cfg.env_id,
+                "obs_dim": self.env.obs_dim, "act_dim": self.env.act_dim}
+
+    def _snapshottable(self) -> bool:
+        return not isinstance(self.env, GymEnv)  # gymnasium snapshots are Python objects: a resumed gym run restarts its episodes
+
+    def load_state_dict(self, s: dict):
+        self.gen.set_state(s["gen"])
+        if s["env"] is not None: self.env.restore(s["env"])
+        else: self.env.reset(seed=self.cfg.seed)
+        self.obs = s["obs"].to(self.device) if s["env"] is not None else self.env.obs()
+
+    def close(self):
+        for e in self._envs():
+            if e is not None: e.close()
+
+    def _envs(self): return (self.env, self.eval_env)
+
+class PolicyAlgo(EnvAlgo):
+    """What the Gaussian-policy algorithms (PPO, AWR) share: the actor-critic (from scratch or a checkpoint),
+    the ladder, its state for exact resume. A subclass adds `_optimizer()`, `collect()` and `update()`."""
+    def __init__(self, cfg):
+        pre = check_fits(read_policy(cfg.pretrained), cfg.pretrained, cfg.env_id, what="pretrained") if cfg.pretrained else None
+        super().__init__(cfg)
         norm = getattr(cfg, "norm_obs", False) or (pre is not None and "obs_norm.mean" in pre["agent"])  # a pretrained policy keeps its own
         if norm and pre is not None and "obs_norm.mean" not in pre["agent"]:
             raise RlnbError(f"{cfg.pretrained} was trained on raw observations, so norm_obs=true would feed its actor other inputs; drop norm_obs")
@@ -76,9 +125,9 @@ class PolicyAlgo:
         if cfg.logstd is not None:
             with torch.no_grad(): self.agent.log_std.fill_(cfg.logstd)
         self.opt = self._optimizer()
-        self.gen = torch.Generator(self.device).manual_seed(cfg.seed)
-        self.obs = self.env.obs()
-        self.eval_env, self.batch = None, None
+        self.batch = None
+
+    def act(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor: return self.agent.act(obs, deterministic)
 
     def _load(self, pre: dict):
         check_fits(pre, self.cfg.pretrained, self.cfg.env_id, (self.env.obs_dim, self.env.act_dim), what="pretrained")
@@ -98,20 +147,6 @@ class PolicyAlgo:
         try: self.agent.critic.load_state_dict(crit)
         except RuntimeError: raise RlnbError(f"critic_from {path} has other network sizes; set hidden and layers as in its run") from None
 
-    def evaluate(self) -> dict:
-        c = self.cfg
-        if self.eval_env is None:
-            self.eval_env = evaluation_env(c.env_id, c.eval_episodes, self.device, c.eval_seed, **env_kwargs(c))
-        seeds = range(c.eval_seed, c.eval_seed + c.eval_episodes)
-        df = evaluate(self.eval_env, self.agent.act, seeds=seeds, deterministic=True)
-        out = eval_metrics(df)
-        if c.eval_stochastic or getattr(c, "ladder_every", 0):
-            g = torch.get_rng_state()
-            torch.manual_seed(c.eval_seed)  # stochastic evaluation draws from a fixed stream, then the global one is put back
-            out["success_stochastic"] = evaluate(self.eval_env, self.agent.act, seeds=seeds, deterministic=False).success_once.mean()
-            torch.set_rng_state(g)
-        return out
-
     def on_epoch_end(self, runner, ev: dict):
         "Ladder: every `ladder_every` epochs, the policy with its evaluation, under run_dir/ladder/."
         c = self.cfg
@@ -124,23 +159,8 @@ class PolicyAlgo:
                                "env_steps": steps, "epoch": runner.counters.epoch, "eval": dict(ev)})
 
     def state_dict(self) -> dict:
-        snap = self.env.snapshot() if self._snapshottable() else None
-        return {"agent": self.agent.state_dict(), "opt": self.opt.state_dict(), "gen": self.gen.get_state(),
-                "env": _tensors(snap), "obs": self.obs, "env_id": self.cfg.env_id,
-                "obs_dim": self.env.obs_dim, "act_dim": self.env.act_dim}
-
-    def _snapshottable(self) -> bool:
-        return not isinstance(self.env, GymEnv)  # gymnasium snapshots are Python objects: a resumed gym run restarts its episodes
+        return super().state_dict() | {"agent": self.agent.state_dict(), "opt": self.opt.state_dict()}
 
     def load_state_dict(self, s: dict):
-        self.agent.load_state_dict(s["agent"]); self.opt.load_state_dict(s["opt"]); self.gen.set_state(s["gen"])
-        if s["env"] is not None: self.env.restore(s["env"])
-        else: self.env.reset(seed=self.cfg.seed)
-        self.obs = s["obs"].to(self.device) if s["env"] is not None else self.env.obs()
-
-    def close(self):
-        for e in self._envs():
-            if e is not None: e.close()
-
-    def _envs(self): return (self.env, self.eval_env)
-
+        self.agent.load_state_dict(s["agent"]); self.opt.load_state_dict(s["opt"])
+        super().load_state_dict(s)

@@ -13,7 +13,7 @@ from torch.distributions import Normal
 
 # %% auto #0
 __all__ = ['LOG_2PI', 'RunningNorm', 'mlp', 'ActorCritic', 'QNet', 'EnsembleLinear', 'EnsembleLayerNorm', 'QEnsemble',
-           'subset_min', 'tanh_gaussian_logprob', 'minibatches', 'gradient_step']
+           'subset_min', 'tanh_gaussian_logprob', 'TanhGaussianActor', 'minibatches', 'gradient_step']
 
 # %% ../../nbs/policies/30_networks.ipynb #1aa87dbb
 class RunningNorm(nn.Module):
@@ -131,6 +131,36 @@ def tanh_gaussian_logprob(u: torch.Tensor, mean: torch.Tensor, log_std: torch.Te
     "log π(tanh u) of a pre-squash sample `u` of N(mean, exp(log_std)), summed over the last dim; stable for any u."
     normal = -0.5 * ((u - mean) * torch.exp(-log_std)) ** 2 - log_std - 0.5 * LOG_2PI
     return (normal - 2 * (math.log(2) - u - nn.functional.softplus(-2 * u))).sum(-1)
+
+# %% ../../nbs/policies/30_networks.ipynb #fb31cb71
+class TanhGaussianActor(nn.Module):
+    "π(a|s): a = tanh(u), u ~ N(μ(s), σ(s)); a trunk of `layers` hidden layers, heads for μ and log σ (squashed into bounds)."
+    def __init__(self, obs_dim: int, act_dim: int, hidden: int = 256, layers: int = 2, log_std_min: float = -5.0,
+                 log_std_max: float = 2.0, activation: type = nn.ReLU):
+        super().__init__()
+        mods, d = [], obs_dim
+        for _ in range(layers): mods += [nn.Linear(d, hidden), activation()]; d = hidden
+        self.trunk = nn.Sequential(*mods)
+        self.mean, self.log_std = nn.Linear(d, act_dim), nn.Linear(d, act_dim)
+        self.log_std_min, self.log_std_max = log_std_min, log_std_max
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "μ and log σ of the pre-squash Gaussian."
+        h = self.trunk(obs)
+        ls = torch.tanh(self.log_std(h))
+        return self.mean(h), self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (ls + 1)
+
+    def sample(self, obs: torch.Tensor, gen: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        "A reparameterised action tanh(μ + σε), ε from `gen`, and its log-probability (summed over action dims)."
+        mean, log_std = self(obs)
+        u = mean + log_std.exp() * torch.randn(mean.shape, generator=gen, device=mean.device)
+        return torch.tanh(u), tanh_gaussian_logprob(u, mean, log_std)
+
+    @torch.no_grad()
+    def act(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
+        "tanh μ(s), or a sample (from the global generator: evaluation seeds it)."
+        mean, log_std = self(obs)
+        return torch.tanh(mean if deterministic else mean + log_std.exp() * torch.randn_like(mean))
 
 # %% ../../nbs/policies/30_networks.ipynb #4f8a68c6
 def minibatches(n: int, num_minibatches: int, gen: torch.Generator, device) -> list[torch.Tensor]:
