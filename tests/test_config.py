@@ -27,13 +27,15 @@ def test_a_redeclared_default_keeps_doc_and_bounds():
 
 
 def test_no_defaults_outside_the_configs():
-    "The package ships experiment files and presets only (the main job's, mujoco), never a second copy of the defaults."
+    "The package ships experiment files and presets only (the main job's, mujoco, sac, rlpd), never a second copy of the defaults."
     shipped = sorted(p.name for p in (__import__("pathlib").Path(rlnb.__file__).parent / "configs").glob("*.yaml"))
-    assert shipped == ["main_finetune.yaml", "main_pretrain.yaml", "mujoco.yaml"]
+    assert shipped == ["main_finetune.yaml", "main_pretrain.yaml", "mujoco.yaml", "rlpd.yaml", "sac.yaml"]
     import yaml
-    mujoco, ppo = yaml.safe_load((Path(rlnb.__file__).parent / "configs" / "mujoco.yaml").read_text()), load_config("ppo", env={})
-    assert not [k for k, v in mujoco.items() if k != "algo" and getattr(ppo, k) == v]  # a preset says only what differs
-    assert "sac" not in CONFIGS  # returns with SAC itself
+    for preset, algo in (("mujoco", "ppo"), ("rlpd", "sac"), ("sac", "sac")):
+        data, default = yaml.safe_load((Path(rlnb.__file__).parent / "configs" / f"{preset}.yaml").read_text()), load_config(algo, env={})
+        assert data["algo"] == algo and not [k for k, v in data.items() if k != "algo" and getattr(default, k) == v]  # only what differs
+    rlpd = load_config("sac", "rlpd", env={})  # RLPD is SAC one switch away
+    assert (rlpd.n_critics, rlpd.critic_subset, rlpd.layer_norm, rlpd.offline_fraction, rlpd.target_entropy) == (10, 2, True, 0.5, -0.5)
 
 
 def test_layers_later_wins(tmp_path):

@@ -136,8 +136,9 @@ def record(env, policy, episodes: int, path=None, deterministic: bool = False, s
         ep["info"] = {"episode_seed": s, "control_mode": getattr(env, "control_mode", None)}
         out.append(ep)
     if path is not None:
-        save_trajectories(path, out, env.env_id, env.max_steps,
-                          env_kwargs if env_kwargs is not None else getattr(env, "kwargs", {}))
+        if env_kwargs is None:  # what made the env: ManiSkill's kwargs, else the reward mode of a built-in task
+            env_kwargs = getattr(env, "kwargs", None) or ({"reward": env.reward_mode} if hasattr(env, "reward_mode") else {})
+        save_trajectories(path, out, env.env_id, env.max_steps, env_kwargs)
     return out
 
 # %% ../../nbs/data/20_trajectories.ipynb #8c9bd72c
