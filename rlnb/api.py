@@ -106,7 +106,15 @@ def main_job(overrides: dict | None = None, *, target: float = 0.4, command: str
             "comparison": None if comparison is None else comparison["table"]}
 
 # %% ../nbs/90_api.ipynb #e39dd601
-def _policy(name: str, env, seed: int):
+def _policy(name: str, env, seed: int, noise: float = 0.0):
+    "The recording policy `name`; `noise` > 0 adds N(0, noise) to its actions (clipped to [-1, 1]) to make imperfect demos."
+    if noise < 0 or noise != noise: raise RlnbError(f"noise must be a standard deviation >= 0 (got {noise}); 0 records the policy as it is")
+    pi = _base_policy(name, env, seed)
+    if not noise: return pi
+    g = torch.Generator().manual_seed(seed + 1)
+    return lambda obs: (pi(obs) + noise * torch.randn(len(obs), env.act_dim, generator=g).to(obs.device)).clamp(-1, 1)
+
+def _base_policy(name: str, env, seed: int):
     if name == "random":
         g = torch.Generator().manual_seed(seed)
         return lambda obs: torch.rand(len(obs), env.act_dim, generator=g) * 2 - 1
@@ -116,14 +124,14 @@ def _policy(name: str, env, seed: int):
     raise RlnbError(f"unknown policy {name!r}; choose 'random' or 'scripted'")
 
 def record_dataset(env_id: str, out: str | Path, episodes: int = 100, num_envs: int = 1, policy: str = "random",
-                   seed: int = 0, device="auto", **env_kwargs) -> Path:
-    "Record `episodes` episodes of `policy` on `env_id` into `out.h5` + `out.json` (ManiSkill's format)."
+                   seed: int = 0, device="auto", noise: float = 0.0, **env_kwargs) -> Path:
+    "Record `episodes` episodes of `policy` (plus Gaussian action `noise`) on `env_id` into `out.h5` + `out.json` (ManiSkill's format)."
     h5, js = trajectory_paths(out)
     for f in (h5, js):
         if f.exists(): raise RlnbError(f"{f} already exists; choose another name or move it away")
     if episodes < 1: raise RlnbError(f"episodes must be at least 1 (got {episodes})")
     with make_env(env_id, num_envs=num_envs, device=device, seed=seed, **env_kwargs) as env:
-        record(env, _policy(policy, env, seed), episodes, path=out, seed=seed)
+        record(env, _policy(policy, env, seed, noise), episodes, path=out, seed=seed)
     return h5
 
 def dataset_info(path: str | Path) -> dict:

@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("-n", "--episodes", type=int, default=100); rec.add_argument("--num-envs", type=int, default=1)
     rec.add_argument("--policy", default="random", help="random, or scripted (PickLite-v0)")
     rec.add_argument("--seed", type=int, default=0); rec.add_argument("--device", default="auto")
+    rec.add_argument("--noise", type=float, default=0.0, help="std of Gaussian noise added to every action (imperfect demos; default 0)")
     rec.add_argument("--control-mode", help="ManiSkill control mode (default pd_ee_delta_pose)")
     rec.add_argument("--reward", choices=["sparse", "dense"], help="reward of PickLite-v0 and ManiSkill tasks (default sparse)")
     d = sub.add_parser("data", help="summarise a ManiSkill-format trajectory file"); d.add_argument("path")
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             for kind, ids in api.list_envs().items(): print(f"{kind} ({len(ids)}): {' '.join(ids)}")
         elif args.cmd == "record":
             kw = {k: v for k, v in (("reward", args.reward), ("control_mode", args.control_mode)) if v is not None}
-            h5 = api.record_dataset(args.env_id, args.out, args.episodes, args.num_envs, args.policy, args.seed, args.device, **kw)
+            h5 = api.record_dataset(args.env_id, args.out, args.episodes, args.num_envs, args.policy, args.seed, args.device, args.noise, **kw)
             print(f"wrote {h5} and {h5.with_suffix('.json')}")
             for k, v in api.dataset_info(h5).items(): print(f"{k}: {v}")
         elif args.cmd == "data":
