@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--num-envs", type=int, help="envs stepped together (default: one per episode, up to the task's limit)")
     ld = sub.add_parser("ladder", help="list a pretraining run's checkpoint ladder"); ld.add_argument("run")
     sub.add_parser("envs", help="list the environment ids rlnb can make")
+    pl = sub.add_parser("pipeline", help="IQL offline on a dataset, then SAC online from IQL's networks (the seed's run_all)")
+    pl.add_argument("kind", choices=["iql-sac"]); pl.add_argument("dataset", help="a ManiSkill-format NAME.h5 (e.g. from rlnb record)")
+    pl.add_argument("--iql-config", help="a YAML file of IQL values"); pl.add_argument("--sac-config", help="a YAML file of SAC values, or a preset (rlpd)")
+    pl.add_argument("-s", "--set", action="append", metavar="PHASE.KEY=VALUE", help="iql.KEY=VALUE or sac.KEY=VALUE (repeatable)")
+    pl.add_argument("--name", help="the runs are NAME-iql and NAME-sac (default iql-sac-<time>-s<seed>)")
     rec = sub.add_parser("record", help="record a policy's episodes as a ManiSkill-format dataset (OUT.h5 + OUT.json)")
     rec.add_argument("env_id"); rec.add_argument("out")
     rec.add_argument("-n", "--episodes", type=int, default=100); rec.add_argument("--num-envs", type=int, default=1)
@@ -131,6 +136,15 @@ def main(argv: list[str] | None = None) -> int:
             print(df.to_string(index=False) if len(df) else f"no run folders in {args.runs_dir}")
         elif args.cmd == "envs":
             for kind, ids in api.list_envs().items(): print(f"{kind} ({len(ids)}): {' '.join(ids)}")
+        elif args.cmd == "pipeline":
+            sets, phases = parse_sets(args.set, "-s"), {"iql": {}, "sac": {}}
+            for k, v in sets.items():
+                phase, dot, key = k.partition(".")
+                if not dot or phase not in phases:
+                    raise RlnbError(f"pipeline -s takes iql.KEY=VALUE or sac.KEY=VALUE (got {k}=...); e.g. -s sac.utd=2")
+                phases[phase][key] = v
+            out = api.pipeline_iql_sac(args.dataset, args.iql_config, args.sac_config, phases["iql"], phases["sac"], name=args.name, command=cmd)
+            for phase in ("iql", "sac"): print(f"== {phase}"); _summary(out[phase])
         elif args.cmd == "record":
             kw = {k: v for k, v in (("reward", args.reward), ("control_mode", args.control_mode)) if v is not None}
             h5 = api.record_dataset(args.env_id, args.out, args.episodes, args.num_envs, args.policy, args.seed, args.device, args.noise, **kw)

@@ -53,6 +53,8 @@ class IQLConfig(RunConfig):
                             "exp(./beta), as AWR; 'gae' uses AWR weights on GAE(lambda) advantages along the dataset's "
                             "trajectories, bootstrapped with IQL's V", "iql", choices=("iql", "awr", "gae"))
     gae_lambda: float = param("lambda of extraction='gae'", 0.95, ge=0, le=1)
+    squash_mean: bool = param("the policy's mean is tanh of its network's output, as in IQL's reference code; the IQL -> SAC "
+                              "pipeline sets it, so that SAC's tanh-Gaussian actor starts with IQL's actions", False, structural=True)
     gae_every: int = param("recompute the GAE advantages of the whole dataset every this many training steps "
                            "(extraction='gae')", 1000, ge=1)
     eval_episodes: int = param("episodes of deterministic evaluation on the dataset's task", 100, ge=1, le=10**6)
@@ -85,7 +87,7 @@ class IQL:
         h, L = cfg.hidden, cfg.layers
         self.q1, self.q2, self.v = QNet(o, a, h, L).to(self.device), QNet(o, a, h, L).to(self.device), mlp(o, 1, h, L).to(self.device)
         self.q1_t, self.q2_t = copy.deepcopy(self.q1).requires_grad_(False), copy.deepcopy(self.q2).requires_grad_(False)
-        self.agent = ActorCritic(o, a, h, L).to(self.device)
+        self.agent = ActorCritic(o, a, h, L, squash=cfg.squash_mean).to(self.device)
         self.opt_q = torch.optim.Adam([*self.q1.parameters(), *self.q2.parameters()], lr=cfg.lr)
         self.opt_v = torch.optim.Adam(self.v.parameters(), lr=cfg.lr)
         self.opt_pi = torch.optim.Adam([*self.agent.actor.parameters(), self.agent.log_std], lr=cfg.lr)

@@ -17,10 +17,12 @@ from ..data.replay import ReplayBuffer
 from ..data.trajectories import OfflineDataset, load_trajectories
 from ..envs.registry import env_kwargs
 from ..policies.agent import EnvAlgo, EnvConfig
-from ..policies.networks import QEnsemble, TanhGaussianActor, subset_min
+from ..core.checkpoint import load_checkpoint
+from ..policies.networks import ActorCritic, EnsembleLinear, QEnsemble, QNet, TanhGaussianActor, subset_min
+from torch import nn
 
 # %% auto #0
-__all__ = ['SACConfig', 'SAC']
+__all__ = ['SACConfig', 'SAC', 'bridge_from_iql']
 
 # %% ../../nbs/algos/44_sac.ipynb #d83b5342
 @register_config
@@ -36,7 +38,8 @@ class SACConfig(EnvConfig):
     batch_size: int = param("transitions per gradient step", 256, ge=1, le=2**20)
     buffer_size: int = param("online transitions the replay buffer keeps (a ring; the offline data comes on top)",
                              1_000_000, ge=1, le=10**9)
-    learning_starts: int = param("env steps with uniformly random actions before the first update", 5000, ge=0)
+    learning_starts: int = param("env steps before the first update, acting uniformly at random (with init_from: with the "
+                                 "bridged actor)", 5000, ge=0)
     dataset: Optional[str] = param("offline transitions kept in the buffer beside online ones: a ManiSkill-format "
                                    "NAME.h5 of this task (e.g. from `rlnb record`); null = none", None)
     offline_fraction: float = param("share of every batch drawn from the offline data (RLPD: 0.5)", 0.0, ge=0, le=1)
@@ -53,6 +56,10 @@ class SACConfig(EnvConfig):
     autotune: bool = param("learn alpha toward the target entropy (false: alpha stays init_temperature)", True)
     target_entropy: float = param("target entropy per action dimension: H = target_entropy x |A| (-1 = SAC's -|A|, "
                                   "-0.5 = RLPD's -|A|/2)", -1.0)
+    activation: str = param("hidden activation of actor and critics: 'relu' (SAC), or 'tanh' (the layers of a bridged IQL "
+                            "network)", "relu", choices=("relu", "tanh"), structural=True)
+    init_from: Optional[str] = param("an IQL checkpoint whose actor and critics start SAC through the weight bridge "
+                                     "(`rlnb pipeline iql-sac` sets it); null = from scratch", None)
     bootstrap_terminated: bool = param("bootstrap at termination too (ManiSkill's bootstrap_at_done='always'); truncation "
                                        "always bootstraps", False)
     num_envs: int = 1
@@ -96,13 +103,17 @@ class SAC(EnvAlgo):
         o, a, dev = self.env.obs_dim, self.env.act_dim, self.device
         self.buffer = ReplayBuffer(c.buffer_size, o, a, dev, offline=offline)
         self.online_rows = c.batch_size - k
-        self.actor = TanhGaussianActor(o, a, c.hidden, c.layers).to(dev)
-        self.critic = QEnsemble(o, a, c.hidden, c.layers, c.n_critics, c.layer_norm).to(dev)
+        act = {"relu": nn.ReLU, "tanh": nn.Tanh}[c.activation]
+        self.actor = TanhGaussianActor(o, a, c.hidden, c.layers, activation=act).to(dev)
+        self.critic = QEnsemble(o, a, c.hidden, c.layers, c.n_critics, c.layer_norm, activation=act).to(dev)
         self.critic_t = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_alpha = torch.tensor(math.log(c.init_temperature), device=dev, requires_grad=True)
-        adam = lambda ps, lr: torch.optim.Adam(ps, lr=lr, fused=True)  # one kernel for all parameters: 7x faster a step on CPU for 10 critics
-        self.opt_actor, self.opt_critic = adam(self.actor.parameters(), c.lr_actor), adam(self.critic.parameters(), c.lr_critic)
-        self.opt_alpha = adam([self.log_alpha], c.lr_temperature)
+        if c.init_from:  # IQL's networks, bridged (below); the targets take IQL's targets
+            self.bridged = bridge_from_iql(self, c.init_from)
+        # fused: one kernel for all parameters (7x faster a step on CPU for 10 critics); lr_key: the config key a resume may change
+        adam = lambda ps, key: torch.optim.Adam([{"params": list(ps), "lr_key": key}], lr=getattr(c, key), fused=True)
+        self.opt_actor, self.opt_critic = adam(self.actor.parameters(), "lr_actor"), adam(self.critic.parameters(), "lr_critic")
+        self.opt_alpha = adam([self.log_alpha], "lr_temperature")
         self.target_entropy = c.target_entropy * a
         self.env_steps, self.grad_steps, self.owed = 0, 0, 0.0  # this algorithm's own clocks (saved, so resume is exact)
 
@@ -111,7 +122,7 @@ class SAC(EnvAlgo):
     def collect(self) -> dict:
         c, env = self.cfg, self.env
         with torch.no_grad():
-            if self.env_steps < c.learning_starts:
+            if self.env_steps < c.learning_starts and not c.init_from:  # a bridged actor acts from the start
                 a = torch.rand(env.n, env.act_dim, generator=self.gen, device=self.device) * 2 - 1
             else: a, _ = self.actor.sample(self.obs, self.gen)
         obs, r, te, tr, info = env.step(a)
@@ -188,3 +199,45 @@ class SAC(EnvAlgo):
         self.buffer.load_state_dict(s["buffer"])
         self.env_steps, self.grad_steps, self.owed = s["env_steps"], s["grad_steps"], s["owed"]
         super().load_state_dict(s)
+
+# %% ../../nbs/algos/44_sac.ipynb #4ea7cd6d
+def _linears(mod: nn.Module, kind=nn.Linear) -> list:
+    return [m for m in mod.modules() if isinstance(m, kind)]
+
+def bridge_from_iql(sac, path) -> dict:
+    "Copy an IQL checkpoint's actor and critics into `sac`'s networks (the table above); returns what went where."
+    c = sac.cfg
+    st = load_checkpoint(path)
+    if st.get("algo") != "iql":
+        raise RlnbError(f"init_from {path} is a checkpoint of {st.get('algo')!r}; the bridge starts SAC from an IQL checkpoint "
+                        "(an IQL run's latest.pt or best.pt)")
+    s, ic = st["algo_state"], st["config"]
+    o, a = sac.env.obs_dim, sac.env.act_dim
+    if s["env_id"] != c.env_id:
+        raise RlnbError(f"init_from {path} was trained on {s['env_id']}, but SAC runs on {c.env_id}; set env_id={s['env_id']}")
+    if (s["obs_dim"], s["act_dim"]) != (o, a):
+        raise RlnbError(f"init_from {path} has observation/action sizes {s['obs_dim']}/{s['act_dim']}, this task {o}/{a}")
+    if not ic.get("squash_mean"):
+        raise RlnbError(f"init_from {path} was trained with squash_mean=false: its actions are an unbounded mean that SAC's tanh "
+                        "actor cannot reproduce; train IQL with squash_mean=true (`rlnb pipeline iql-sac` does)")
+    need = {"hidden": ic["hidden"], "layers": ic["layers"], "activation": "tanh", "layer_norm": False}
+    bad = {k: v for k, v in need.items() if getattr(c, k) != v}
+    if bad:
+        raise RlnbError(f"SAC's networks must have the shape of IQL's to take its weights (init_from {path}): set "
+                        + " ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in bad.items()))
+    agent = ActorCritic(o, a, ic["hidden"], ic["layers"], squash=True); agent.load_state_dict(s["agent"])
+    qs = []
+    for k in ("q1", "q2", "q1_t", "q2_t"):
+        q = QNet(o, a, ic["hidden"], ic["layers"]); q.load_state_dict(s[k]); qs.append(q)
+    pi, lo, hi = sac.actor, sac.actor.log_std_min, sac.actor.log_std_max
+    with torch.no_grad():
+        for dst, src in zip(_linears(pi.trunk) + [pi.mean], _linears(agent.actor)):
+            dst.weight.copy_(src.weight); dst.bias.copy_(src.bias)
+        ls = agent.log_std.clamp(lo + 1e-3, hi - 1e-3)
+        pi.log_std.weight.zero_(); pi.log_std.bias.copy_(torch.atanh(2 * (ls - lo) / (hi - lo) - 1))
+        members = min(c.n_critics, 2)
+        for net, pair in ((sac.critic, qs[:2]), (sac.critic_t, qs[2:])):
+            for i, q in enumerate(pair[:members]):
+                for e, l in zip(_linears(net, EnsembleLinear), _linears(q)):
+                    e.weight[i].copy_(l.weight.T); e.bias[i, 0].copy_(l.bias)
+    return {"from": str(path), "iql_grad_steps": st["counters"]["grad_steps"], "critic_members": members}

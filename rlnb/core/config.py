@@ -257,11 +257,13 @@ def _layer(cls, data: dict, src: str, values: dict, sources: dict, what: str = "
         sources[k] = f"{src} (as '{via[k]}')" if k in via else src
 
 def load_config(algo: str, file: str | Path | None = None, overrides: dict | None = None,
-                source: str = "override", env: dict | None = None):
-    "The resolved config of `algo`: its defaults < `file` < `overrides` < `QA_STEPS` from `env` (default os.environ)."
+                source: str = "override", env: dict | None = None, base: dict | None = None, base_source: str = "preset"):
+    """The resolved config of `algo`: its defaults < `base` (a caller's defaults, e.g. a pipeline's, named `base_source`)
+    < `file` < `overrides` < `QA_STEPS` from `env` (default os.environ)."""
     cls = config_class(algo)
     values = _defaults(cls)
     sources = dict.fromkeys(values, "default")
+    if base: _layer(cls, base, base_source, values, sources)
     if file is not None:
         file = config_file(file)
         data = read_yaml(file)

@@ -148,9 +148,10 @@ def _run(runner: Runner, run_dir: Path, meta: dict, command: str, notes: str, fr
 
 # %% ../../nbs/core/06_runs.ipynb #3b9c77ae
 def train(algo: str, config: str | Path | None = None, overrides: dict | None = None, *,
-          source: str = "override", command: str | None = None, notes: str = "") -> Run:
-    "Start a run of `algo`: defaults < `config` file < `overrides`; returns the finished `Run`."
-    cfg = load_config(algo, config, overrides, source=source)
+          source: str = "override", command: str | None = None, notes: str = "", base: dict | None = None,
+          base_source: str = "preset") -> Run:
+    "Start a run of `algo`: defaults < `base` < `config` file < `overrides`; returns the finished `Run`."
+    cfg = load_config(algo, config, overrides, source=source, base=base, base_source=base_source)
     get_device(cfg.device)
     _check_name(cfg)
     seed_everything(cfg.seed)

@@ -15,7 +15,7 @@ from .networks import ActorCritic
 __all__ = ['POLICY_ALGOS', 'read_policy', 'policy_agent', 'check_fits', 'load_policy', 'ladder', 'pick_checkpoint']
 
 # %% ../../nbs/policies/32_checkpoints.ipynb #cc2a47a2
-POLICY_ALGOS = ("ppo", "awr")  # algorithms whose checkpoints hold a Gaussian ActorCritic
+POLICY_ALGOS = ("ppo", "awr", "iql")  # algorithms whose checkpoints hold a Gaussian ActorCritic
 
 def read_policy(path) -> dict:
     "The Gaussian policy stored in a run checkpoint (latest.pt, best.pt) or a ladder checkpoint, with its metadata."
@@ -35,7 +35,8 @@ def read_policy(path) -> dict:
 def policy_agent(pre: dict, device="cpu") -> ActorCritic:
     "The frozen ActorCritic of a `read_policy` result, on `device`: a policy to act with (a continuation, an evaluation, a data collector)."
     c = pre["config"]
-    agent = ActorCritic(pre["obs_dim"], pre["act_dim"], c["hidden"], c["layers"], obs_norm="obs_norm.mean" in pre["agent"]).to(device)
+    agent = ActorCritic(pre["obs_dim"], pre["act_dim"], c["hidden"], c["layers"], obs_norm="obs_norm.mean" in pre["agent"],
+                        squash=c.get("squash_mean", False)).to(device)
     agent.load_state_dict(pre["agent"])
     return agent.requires_grad_(False)
 

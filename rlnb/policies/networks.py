@@ -50,11 +50,12 @@ def mlp(inp: int, out: int, hidden: int, layers: int, out_gain: float = 1.0) -> 
 LOG_2PI = math.log(2 * math.pi)
 
 class ActorCritic(nn.Module):
-    "A Gaussian actor with a state-independent log-std, and a critic; `obs_norm`: both see running-normalised observations."
+    """A Gaussian actor with a state-independent log-std, and a critic; `obs_norm`: both see running-normalised observations;
+    `squash`: the mean is tanh of the actor's output (IQL's reference policy; what the weight bridge to SAC needs)."""
     def __init__(self, obs_dim: int, act_dim: int, hidden: int = 256, layers: int = 3, init_logstd: float = -0.5,
-                 obs_norm: bool = False):
+                 obs_norm: bool = False, squash: bool = False):
         super().__init__()
-        self.obs_dim, self.act_dim = obs_dim, act_dim
+        self.obs_dim, self.act_dim, self.squash = obs_dim, act_dim, squash
         self.obs_norm = RunningNorm(obs_dim) if obs_norm else None
         self.actor = mlp(obs_dim, act_dim, hidden, layers, out_gain=0.01)
         self.critic = mlp(obs_dim, 1, hidden, layers, out_gain=1.0)
@@ -64,13 +65,18 @@ class ActorCritic(nn.Module):
 
     def value(self, obs: torch.Tensor) -> torch.Tensor: return self.critic(self._in(obs)).squeeze(-1)
 
+    def mean(self, obs: torch.Tensor) -> torch.Tensor:
+        "The Gaussian's mean: the actor's output, or its tanh with `squash`."
+        m = self.actor(self._in(obs))
+        return torch.tanh(m) if self.squash else m
+
     def dist(self, obs: torch.Tensor) -> Normal:
-        mean = self.actor(self._in(obs))
+        mean = self.mean(obs)
         return Normal(mean, self.log_std.exp().expand_as(mean), validate_args=False)  # no argument checks: no host sync
 
     def log_prob_entropy(self, obs: torch.Tensor, act: torch.Tensor):
         "log π(a|s) summed over action dims, and the entropy, in closed form (what the update needs, nothing more)."
-        mean, ls = self.actor(self._in(obs)), self.log_std
+        mean, ls = self.mean(obs), self.log_std
         logp = (-0.5 * ((act - mean) * torch.exp(-ls)) ** 2).sum(-1) - (ls.sum() + 0.5 * self.act_dim * LOG_2PI)
         ent = (0.5 + 0.5 * LOG_2PI) * self.act_dim + ls.sum()
         return logp, ent.expand(len(obs))
@@ -78,7 +84,7 @@ class ActorCritic(nn.Module):
     @torch.no_grad()
     def act(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
         "The mean action, or a sample."
-        return self.actor(self._in(obs)) if deterministic else self.dist(obs).sample()
+        return self.mean(obs) if deterministic else self.dist(obs).sample()
 
 # %% ../../nbs/policies/30_networks.ipynb #e9007fb1
 class QNet(nn.Module):
@@ -108,12 +114,13 @@ class EnsembleLayerNorm(nn.Module):
     def forward(self, x): return nn.functional.layer_norm(x, x.shape[-1:]) * self.weight + self.bias
 
 class QEnsemble(nn.Module):
-    "N critics Q_i(s, a) (ReLU, optional LayerNorm) computed as one network; forward -> (N, B)."
-    def __init__(self, obs_dim: int, act_dim: int, hidden: int = 256, layers: int = 2, n: int = 2, layer_norm: bool = False):
+    "N critics Q_i(s, a) (ReLU or `activation`, optional LayerNorm) computed as one network; forward -> (N, B)."
+    def __init__(self, obs_dim: int, act_dim: int, hidden: int = 256, layers: int = 2, n: int = 2, layer_norm: bool = False,
+                 activation: type = nn.ReLU):
         super().__init__()
         self.n, mods, d = n, [], obs_dim + act_dim
         for _ in range(layers):
-            mods += [EnsembleLinear(n, d, hidden)] + ([EnsembleLayerNorm(n, hidden)] if layer_norm else []) + [nn.ReLU()]; d = hidden
+            mods += [EnsembleLinear(n, d, hidden)] + ([EnsembleLayerNorm(n, hidden)] if layer_norm else []) + [activation()]; d = hidden
         self.net = nn.Sequential(*mods, EnsembleLinear(n, d, 1))
 
     def forward(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
