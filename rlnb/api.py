@@ -16,10 +16,11 @@ import rlnb.algos  # registers every algorithm
 from .analysis.compare import compare
 from .core.base import RlnbError, atomic_write_text, get_device, in_project
 from .core.config import ANALYSES, config_keys, load_config, load_params
-import rlnb.analysis.ranking  # registers the analyses' parameters
+import rlnb.analysis.ranking, rlnb.analysis.offpolicy  # register the analyses' parameters
 from .core.explog import append_entry, format_entry
 from .core.logger import to_markdown
 from .core.runs import Run, fresh_dir, resume, show_config, train, unused_dir
+from .algos.sac import pipeline_iql_sac  # the IQL -> SAC pipeline lives with SAC; rlnb.api offers it with the rest
 from .data.evaluate import evaluate
 from .data.trajectories import load_trajectories, record, trajectory_paths
 from .envs.maniskill import maniskill_ids
@@ -28,8 +29,8 @@ from .envs.registry import BUILTIN, env_kwargs, make_env
 from .policies.checkpoints import ladder, load_policy, pick_checkpoint, read_policy
 
 # %% auto #0
-__all__ = ['ANALYSIS_DIR', 'pretrain', 'finetune', 'evaluate_policy', 'main_job', 'pipeline_iql_sac', 'record_dataset',
-           'dataset_info', 'list_envs', 'analysis_params', 'analyses', 'analyze']
+__all__ = ['ANALYSIS_DIR', 'pretrain', 'finetune', 'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info', 'list_envs',
+           'analysis_params', 'analyses', 'analyze']
 
 # %% ../nbs/90_api.ipynb #1f3eda75
 def pretrain(config=None, overrides: dict | None = None, *, source="override", command=None, notes="pretraining") -> Run:
@@ -104,52 +105,6 @@ def main_job(overrides: dict | None = None, *, target: float = 0.4, command: str
                               f"main job: pretraining run {pre.run_dir}, fine-tuning run {fine.run_dir}; curve {out / 'curve.png'}"))
     return {"summary_dir": out, "pretrain": pre, "finetune": fine, "checkpoint": ck, "table": table,
             "comparison": None if comparison is None else comparison["table"]}
-
-# %% ../nbs/90_api.ipynb #0a400dc7
-def _split(overrides: dict | None, phase: str) -> dict:
-    if overrides and "name" in overrides: raise RlnbError(f"name the pipeline with name=... (its runs are NAME-iql and NAME-sac), not in the {phase} overrides")
-    return dict(overrides or {})
-
-def pipeline_iql_sac(dataset, iql_config=None, sac_config=None, iql_overrides: dict | None = None, sac_overrides: dict | None = None,
-                     *, name: str | None = None, source: str = "override", command: str | None = None) -> dict:
-    "IQL offline on `dataset`, then SAC online from IQL's networks; returns {'iql': Run, 'sac': Run}."
-    io, so = _split(iql_overrides, "IQL"), _split(sac_overrides, "SAC")
-    h5, _ = trajectory_paths(dataset)
-    if not h5.exists(): raise RlnbError(f"no dataset {h5}; record one with `rlnb record` or check the path")
-    _, meta = load_trajectories(h5)
-    info = meta["env_info"]
-    task, reward = info["env_id"], env_kwargs(info).get("reward")
-    tag = "pipeline iql-sac"
-    ibase = {"grad_steps_IQL": 1000}
-    icfg = load_config("iql", iql_config, io | {"dataset": str(h5)}, source=source, base=ibase, base_source=tag)
-    if "squash_mean" in io and not icfg.squash_mean:
-        raise RlnbError("the pipeline bridges IQL's actor into SAC's tanh actor, which needs squash_mean=true; drop squash_mean=false")
-    sbase = {"env_id": task, "hidden": icfg.hidden, "layers": icfg.layers, "activation": "tanh",  # what the bridge needs
-             "init_temperature": 0.1} | ({"reward": reward} if reward else {})  # the seed's initial temperature: a pretrained actor is not randomised at once
-    scfg = load_config("sac", sac_config, so, source=source, base=sbase, base_source=tag)
-    if scfg.env_id != task:
-        raise RlnbError(f"the pipeline's phases disagree on the task: the dataset (IQL) is of {task}, the SAC config says "
-                        f"env_id={scfg.env_id} (from {scfg.sources['env_id']}); drop it or use a dataset of {scfg.env_id}")
-    if reward and scfg.reward != reward:
-        raise RlnbError(f"the pipeline's phases disagree on the reward: the dataset has {reward} rewards, the SAC config says "
-                        f"reward={scfg.reward} (from {scfg.sources['reward']}); drop it or record the dataset with {scfg.reward} rewards")
-    need = {"hidden": icfg.hidden, "layers": icfg.layers, "activation": "tanh", "layer_norm": False}
-    bad = {k: v for k, v in need.items() if getattr(scfg, k) != v}
-    if bad:
-        raise RlnbError("SAC takes IQL's networks, so its shape must be IQL's: "
-                        + ", ".join(f"{k}={getattr(scfg, k)} (from {scfg.sources[k]}) should be {v}" for k, v in bad.items())
-                        + "; drop those SAC settings or set the IQL ones to match")
-    name = name or f"iql-sac-{time.strftime('%Y%m%d-%H%M%S')}-s{icfg.seed}"
-    for phase, cfg in (("iql", icfg), ("sac", scfg)):
-        d = in_project(cfg.runs_dir) / f"{name}-{phase}"
-        if d.exists() and any(d.iterdir()): raise RlnbError(f"run folder {d} already exists; choose another pipeline name")
-    command = command or f"rlnb.api.pipeline_iql_sac({str(dataset)!r}, ...)"
-    iql = train("iql", iql_config, io | {"dataset": str(h5), "squash_mean": True, "name": f"{name}-iql"}, source=source,
-                command=command, notes=f"IQL phase of the IQL -> SAC pipeline {name}", base=ibase, base_source=tag)
-    extra = {"dataset": str(h5)} if scfg.offline_fraction > 0 and not scfg.dataset else {}
-    sac = train("sac", sac_config, so | extra | {"init_from": str(iql.run_dir / "latest.pt"), "name": f"{name}-sac"}, source=source,
-                command=command, notes=f"SAC phase of the IQL -> SAC pipeline {name}, from {iql.run_dir}", base=sbase, base_source=tag)
-    return {"iql": iql, "sac": sac}
 
 # %% ../nbs/90_api.ipynb #e39dd601
 def _policy(name: str, env, seed: int, noise: float = 0.0):

@@ -17,12 +17,17 @@ from ..data.replay import ReplayBuffer
 from ..data.trajectories import OfflineDataset, load_trajectories
 from ..envs.registry import env_kwargs
 from ..policies.agent import EnvAlgo, EnvConfig
+import time
+from ..core.base import in_project
 from ..core.checkpoint import load_checkpoint
+from ..core.config import load_config
+from ..core.runs import train
+from ..data.trajectories import trajectory_paths
 from ..policies.networks import ActorCritic, EnsembleLinear, QEnsemble, QNet, TanhGaussianActor, subset_min
 from torch import nn
 
 # %% auto #0
-__all__ = ['SACConfig', 'SAC', 'bridge_from_iql']
+__all__ = ['SACConfig', 'SAC', 'bridge_from_iql', 'pipeline_iql_sac']
 
 # %% ../../nbs/algos/44_sac.ipynb #d83b5342
 @register_config
@@ -241,3 +246,49 @@ def bridge_from_iql(sac, path) -> dict:
                 for e, l in zip(_linears(net, EnsembleLinear), _linears(q)):
                     e.weight[i].copy_(l.weight.T); e.bias[i, 0].copy_(l.bias)
     return {"from": str(path), "iql_grad_steps": st["counters"]["grad_steps"], "critic_members": members}
+
+# %% ../../nbs/algos/44_sac.ipynb #b446563e
+def _split(overrides: dict | None, phase: str) -> dict:
+    if overrides and "name" in overrides: raise RlnbError(f"name the pipeline with name=... (its runs are NAME-iql and NAME-sac), not in the {phase} overrides")
+    return dict(overrides or {})
+
+def pipeline_iql_sac(dataset, iql_config=None, sac_config=None, iql_overrides: dict | None = None, sac_overrides: dict | None = None,
+                     *, name: str | None = None, source: str = "override", command: str | None = None) -> dict:
+    "IQL offline on `dataset`, then SAC online from IQL's networks; returns {'iql': Run, 'sac': Run}."
+    io, so = _split(iql_overrides, "IQL"), _split(sac_overrides, "SAC")
+    h5, _ = trajectory_paths(dataset)
+    if not h5.exists(): raise RlnbError(f"no dataset {h5}; record one with `rlnb record` or check the path")
+    _, meta = load_trajectories(h5)
+    info = meta["env_info"]
+    task, reward = info["env_id"], env_kwargs(info).get("reward")
+    tag = "pipeline iql-sac"
+    ibase = {"grad_steps_IQL": 1000}
+    icfg = load_config("iql", iql_config, io | {"dataset": str(h5)}, source=source, base=ibase, base_source=tag)
+    if "squash_mean" in io and not icfg.squash_mean:
+        raise RlnbError("the pipeline bridges IQL's actor into SAC's tanh actor, which needs squash_mean=true; drop squash_mean=false")
+    sbase = {"env_id": task, "hidden": icfg.hidden, "layers": icfg.layers, "activation": "tanh",  # what the bridge needs
+             "init_temperature": 0.1} | ({"reward": reward} if reward else {})  # the seed's initial temperature: a pretrained actor is not randomised at once
+    scfg = load_config("sac", sac_config, so, source=source, base=sbase, base_source=tag)
+    if scfg.env_id != task:
+        raise RlnbError(f"the pipeline's phases disagree on the task: the dataset (IQL) is of {task}, the SAC config says "
+                        f"env_id={scfg.env_id} (from {scfg.sources['env_id']}); drop it or use a dataset of {scfg.env_id}")
+    if reward and scfg.reward != reward:
+        raise RlnbError(f"the pipeline's phases disagree on the reward: the dataset has {reward} rewards, the SAC config says "
+                        f"reward={scfg.reward} (from {scfg.sources['reward']}); drop it or record the dataset with {scfg.reward} rewards")
+    need = {"hidden": icfg.hidden, "layers": icfg.layers, "activation": "tanh", "layer_norm": False}
+    bad = {k: v for k, v in need.items() if getattr(scfg, k) != v}
+    if bad:
+        raise RlnbError("SAC takes IQL's networks, so its shape must be IQL's: "
+                        + ", ".join(f"{k}={getattr(scfg, k)} (from {scfg.sources[k]}) should be {v}" for k, v in bad.items())
+                        + "; drop those SAC settings or set the IQL ones to match")
+    name = name or f"iql-sac-{time.strftime('%Y%m%d-%H%M%S')}-s{icfg.seed}"
+    for phase, cfg in (("iql", icfg), ("sac", scfg)):
+        d = in_project(cfg.runs_dir) / f"{name}-{phase}"
+        if d.exists() and any(d.iterdir()): raise RlnbError(f"run folder {d} already exists; choose another pipeline name")
+    command = command or f"rlnb.api.pipeline_iql_sac({str(dataset)!r}, ...)"
+    iql = train("iql", iql_config, io | {"dataset": str(h5), "squash_mean": True, "name": f"{name}-iql"}, source=source,
+                command=command, notes=f"IQL phase of the IQL -> SAC pipeline {name}", base=ibase, base_source=tag)
+    extra = {"dataset": str(h5)} if scfg.offline_fraction > 0 and not scfg.dataset else {}
+    sac = train("sac", sac_config, so | extra | {"init_from": str(iql.run_dir / "latest.pt"), "name": f"{name}-sac"}, source=source,
+                command=command, notes=f"SAC phase of the IQL -> SAC pipeline {name}, from {iql.run_dir}", base=sbase, base_source=tag)
+    return {"iql": iql, "sac": sac}
