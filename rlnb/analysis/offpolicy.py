@@ -52,6 +52,7 @@ class OffPolicyParams:
     init_temperature: float = param("SAC's initial temperature in every run (sparse rewards of 1 at gamma 0.8 need a small one)", 0.01, gt=0)
     batch_size: int = param("transitions per gradient step", 256, ge=1)
     runs_dir: str = param("where the study's folder goes", "runs")
+    log_file: str = param("the experiment log every run appends an entry to", "experiments/log.md")
 
 # %% ../../nbs/analysis/52_offpolicy.ipynb #306a62f8
 def demo_dataset(path, env_id: str, episodes: int, noise: float, seed: int = 0) -> Path:
@@ -84,7 +85,8 @@ def offpolicy_study(p: OffPolicyParams, out_dir=None, command: str = "rlnb.analy
     out_dir.mkdir(parents=True, exist_ok=True)
     data = Path(p.dataset) if p.dataset else demo_dataset(out_dir / "demos", p.env_id, p.demos, p.noise)
     common = dict(env_id=p.env_id, hidden=p.hidden, eval_episodes=p.eval_episodes, learning_starts=p.learning_starts,
-                  runs_dir=str(out_dir / "runs"), quiet=True, init_temperature=p.init_temperature, batch_size=p.batch_size)
+                  runs_dir=str(out_dir / "runs"), log_file=p.log_file, quiet=True, init_temperature=p.init_temperature,
+                  batch_size=p.batch_size)
     budget = lambda utd: dict(grad_steps_SAC=round(utd * (p.env_steps - p.learning_starts)), utd=utd,
                               eval_every=max(1, round(utd * p.eval_env_steps)), iterations=min(p.eval_env_steps, 1000))
     rows, curves, t0 = [], [], time.time()
@@ -99,7 +101,7 @@ def offpolicy_study(p: OffPolicyParams, out_dir=None, command: str = "rlnb.analy
             else:
                 so = {k: v for k, v in (common | budget(p.sac_utd) | {"seed": s}).items() if k not in ("hidden",)}
                 out = pipeline_iql_sac(data, iql_overrides=dict(grad_steps_IQL=p.iql_steps, hidden=p.hidden, seed=s, quiet=True,
-                                                                eval_episodes=p.eval_episodes, runs_dir=str(out_dir / "runs")),
+                                                                eval_episodes=p.eval_episodes, runs_dir=str(out_dir / "runs"), log_file=p.log_file),
                                        sac_overrides=so, name=name, command=command)
                 run, offline = out["sac"], float(out["iql"].table["eval/success"].dropna().iloc[-1])
             df = run.table.dropna(subset=["eval/success"])
