@@ -20,7 +20,8 @@ import rlnb.analysis.ranking, rlnb.analysis.offpolicy  # register the analyses' 
 from .core.explog import append_entry, format_entry
 from .core.logger import to_markdown
 from .core.runs import Run, fresh_dir, resume, show_config, train, unused_dir
-from .algos.sac import pipeline_iql_sac  # the IQL -> SAC pipeline lives with SAC; rlnb.api offers it with the rest
+from .algos.sac import pipeline_iql_sac, sac_actor  # the IQL -> SAC pipeline lives with SAC; rlnb.api offers it with the rest
+from .core.checkpoint import load_checkpoint
 from .data.evaluate import evaluate
 from .data.trajectories import load_trajectories, record, trajectory_paths
 from .envs.maniskill import maniskill_ids
@@ -47,10 +48,13 @@ def finetune(checkpoint, config=None, overrides: dict | None = None, *, source="
 
 def evaluate_policy(checkpoint, episodes: int = 100, seed: int = 1_000_000, deterministic: bool = True, device="auto",
                     num_envs: int | None = None):
-    "Evaluate the PPO policy of `checkpoint` on its task over seeds seed .. seed + episodes - 1; one row per episode."
+    "Evaluate the policy of `checkpoint` (PPO, AWR, IQL or SAC) on its task over seeds seed .. seed + episodes - 1; one row per episode."
     if episodes < 1: raise RlnbError(f"episodes must be at least 1 (got {episodes})")
     dev = get_device(device)
-    ag, pre = load_policy(checkpoint, device=dev)
+    path = Path(checkpoint) / "latest.pt" if Path(checkpoint).is_dir() else Path(checkpoint)
+    st = load_checkpoint(path) if path.is_file() else None
+    if st is not None and st.get("algo") == "sac": ag, pre = sac_actor(st, dev)  # a tanh-Gaussian actor
+    else: ag, pre = load_policy(checkpoint, device=dev)
     return evaluate(pre["env_id"], ag.act, seeds=range(seed, seed + episodes), deterministic=deterministic,
                     num_envs=num_envs, device=dev, **env_kwargs(pre["config"]))
 

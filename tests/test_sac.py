@@ -65,6 +65,7 @@ def test_resume_equals_the_uninterrupted_run(work, slide):
         assert all(torch.equal(x, y) for x, y in zip(flat(sa[k]), flat(sb[k]))), k
     assert torch.equal(sa["log_alpha"], sb["log_alpha"]) and torch.equal(sa["buffer"]["online"], sb["buffer"]["online"])
     assert (sa["grad_steps"], sa["env_steps"], sa["owed"]) == (sb["grad_steps"], sb["env_steps"], sb["owed"]) and sa["grad_steps"] == 400
+    assert "success_once" in cli("evaluate", "runs/a", "-n", "4", check=0).stdout  # a SAC checkpoint evaluates like any other
 
 
 @pytest.fixture(scope="module")

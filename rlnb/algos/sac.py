@@ -27,7 +27,7 @@ from ..policies.networks import ActorCritic, EnsembleLinear, QEnsemble, QNet, Ta
 from torch import nn
 
 # %% auto #0
-__all__ = ['SACConfig', 'SAC', 'bridge_from_iql', 'pipeline_iql_sac']
+__all__ = ['SACConfig', 'SAC', 'sac_actor', 'bridge_from_iql', 'pipeline_iql_sac']
 
 # %% ../../nbs/algos/44_sac.ipynb #d83b5342
 @register_config
@@ -204,6 +204,17 @@ class SAC(EnvAlgo):
         self.buffer.load_state_dict(s["buffer"])
         self.env_steps, self.grad_steps, self.owed = s["env_steps"], s["grad_steps"], s["owed"]
         super().load_state_dict(s)
+
+# %% ../../nbs/algos/44_sac.ipynb #b0fc0b86
+def sac_actor(state: dict, device="cpu") -> tuple[TanhGaussianActor, dict]:
+    "The frozen actor of a loaded SAC checkpoint (`load_checkpoint`), and its env_id and config."
+    c, s = state["config"], state["algo_state"]
+    act = {"relu": nn.ReLU, "tanh": nn.Tanh}[c.get("activation", "relu")]
+    actor = TanhGaussianActor(s["obs_dim"], s["act_dim"], c["hidden"], c["layers"], activation=act)
+    actor.load_state_dict(s["actor"])
+    bad = next((k for k, v in s["actor"].items() if not bool(v.isfinite().all())), None)
+    if bad: raise RlnbError(f"this SAC checkpoint's actor has non-finite parameters ({bad}): the run diverged; pick an earlier checkpoint")
+    return actor.to(device).requires_grad_(False), {"env_id": s["env_id"], "config": c}
 
 # %% ../../nbs/algos/44_sac.ipynb #4ea7cd6d
 def _linears(mod: nn.Module, kind=nn.Linear) -> list:
