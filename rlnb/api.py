@@ -24,7 +24,7 @@ from .algos.sac import pipeline_iql_sac, sac_actor  # the IQL -> SAC pipeline li
 from .core.checkpoint import load_checkpoint
 from .data.evaluate import evaluate
 from .data.trajectories import load_trajectories, record, trajectory_paths
-from .envs.maniskill import maniskill_ids
+from .envs.maniskill import maniskill_ids, pickcube_action
 from .envs.picklite import scripted_action
 from .envs.registry import BUILTIN, env_kwargs, make_env
 from .policies.checkpoints import ladder, load_policy, pick_checkpoint, read_policy
@@ -124,7 +124,8 @@ def _base_policy(name: str, env, seed: int):
         g = torch.Generator().manual_seed(seed)
         return lambda obs: torch.rand(len(obs), env.act_dim, generator=g) * 2 - 1
     if name == "scripted":
-        if env.env_id != "PickLite-v0": raise RlnbError(f"the scripted policy is for PickLite-v0, not {env.env_id}; use --policy random")
+        if env.env_id == "PickCube-v1": return pickcube_action
+        if env.env_id != "PickLite-v0": raise RlnbError(f"the scripted policy is for PickLite-v0 and PickCube-v1, not {env.env_id}; use --policy random")
         return scripted_action
     raise RlnbError(f"unknown policy {name!r}; choose 'random' or 'scripted'")
 

@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("record", help="record a policy's episodes as a ManiSkill-format dataset (OUT.h5 + OUT.json)")
     rec.add_argument("env_id"); rec.add_argument("out")
     rec.add_argument("-n", "--episodes", type=int, default=100); rec.add_argument("--num-envs", type=int, default=1)
-    rec.add_argument("--policy", default="random", help="random, or scripted (PickLite-v0)")
+    rec.add_argument("--policy", default="random", help="random, or scripted (PickLite-v0, PickCube-v1)")
     rec.add_argument("--seed", type=int, default=0); rec.add_argument("--device", default="auto")
     rec.add_argument("--noise", type=float, default=0.0, help="std of Gaussian noise added to every action (imperfect demos; default 0)")
     rec.add_argument("--control-mode", help="ManiSkill control mode (default pd_ee_delta_pose)")

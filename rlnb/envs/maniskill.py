@@ -14,7 +14,8 @@ from ..core.base import RlnbError, get_device
 from .base import VecEnv, check_num_envs
 
 # %% auto #0
-__all__ = ['REWARDS', 'VULKAN_FIX', 'maniskill_ids', 'check_vulkan', 'ManiSkillEnv', 'episode_frames', 'frame_grid']
+__all__ = ['REWARDS', 'VULKAN_FIX', 'maniskill_ids', 'check_vulkan', 'ManiSkillEnv', 'pickcube_action', 'episode_frames',
+           'frame_grid']
 
 # %% ../../nbs/envs/12_maniskill.ipynb #91d2e4ff
 REWARDS = {"sparse": "sparse", "dense": "normalized_dense"}
@@ -278,6 +279,34 @@ class _GPUSim:
 
     def render(self) -> np.ndarray: return self.env.render().cpu().numpy()
     def close(self): self.env.close()
+
+# %% ../../nbs/envs/12_maniskill.ipynb #601e4de8
+def _quat_matrix(q: torch.Tensor) -> torch.Tensor:
+    "Rotation matrices (N, 3, 3) of (w, x, y, z) quaternions (N, 4)."
+    w, x, y, z = (q / q.norm(dim=-1, keepdim=True).clamp_min(1e-8)).unbind(-1)
+    return torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+                        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+                        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1).reshape(q.shape[:-1] + (3, 3))
+
+def pickcube_action(obs: torch.Tensor) -> torch.Tensor:
+    "PickCube-v1's scripted controller: state observations (N, 42) -> pd_ee_delta_pose actions (N, 7) in [-1, 1]."
+    obs = torch.as_tensor(obs, dtype=torch.float32)
+    tcp, cube, goal = obs[:, 19:22], obs[:, 29:32], obs[:, 26:29]
+    grasped, gap = obs[:, 18] > 0.5, obs[:, 7:9].sum(-1)
+    d = cube - tcp
+    xy = d[:, :2].norm(dim=-1)
+    reach = cube.clone()
+    reach[:, 2] += (2.0 * (xy - 0.005).clamp_min(0)).clamp(max=0.06)  # descend as the horizontal error shrinks
+    near = (xy < 0.012) & (d[:, 2].abs() < 0.012)
+    target = torch.where(grasped[:, None], goal + (tcp - cube), reach)  # grasped: put the cube, not the TCP, on the goal
+    pos = (2.0 * (target - tcp) / 0.1).clamp(-1, 1)
+    z_axis = _quat_matrix(obs[:, 22:26])[:, :, 2]
+    tilt = torch.linalg.cross(z_axis, torch.tensor([0.0, 0.0, -1.0], device=obs.device).expand_as(z_axis))
+    tilt[:, 2] = 0  # no yaw: the open gripper spans the cube's diagonal
+    rot = (-2.0 * tilt / 0.1).clamp(-1, 1)  # the controller scales rotations by -0.1 rad
+    close = grasped | (near & (gap >= 0.01))  # closed on nothing (gap < 1 cm): open again
+    grip = torch.where(close, -1.0, 1.0)
+    return torch.cat([pos, rot, grip[:, None]], -1).clamp(-1, 1)
 
 # %% ../../nbs/envs/12_maniskill.ipynb #45a4f87c
 def episode_frames(env: ManiSkillEnv, policy, every: int = 10, seed: int = 0) -> list[np.ndarray]:
