@@ -124,7 +124,10 @@ def _base_policy(name: str, env, seed: int):
         g = torch.Generator().manual_seed(seed)
         return lambda obs: torch.rand(len(obs), env.act_dim, generator=g) * 2 - 1
     if name == "scripted":
-        if env.env_id == "PickCube-v1": return pickcube_action
+        if env.env_id == "PickCube-v1":
+            if (env.obs_dim, env.act_dim) != (42, 7):
+                raise RlnbError("the scripted PickCube-v1 controller needs the state observation and pd_ee_delta_pose; drop --control-mode")
+            return pickcube_action
         if env.env_id != "PickLite-v0": raise RlnbError(f"the scripted policy is for PickLite-v0 and PickCube-v1, not {env.env_id}; use --policy random")
         return scripted_action
     raise RlnbError(f"unknown policy {name!r}; choose 'random' or 'scripted'")

@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("envs", help="list the environment ids rlnb can make")
     pl = sub.add_parser("pipeline", help="IQL offline on a dataset, then SAC online from IQL's networks (the seed's run_all)")
     pl.add_argument("kind", choices=["iql-sac"]); pl.add_argument("dataset", help="a ManiSkill-format NAME.h5 (e.g. from rlnb record)")
-    pl.add_argument("--iql-config", help="a YAML file of IQL values"); pl.add_argument("--sac-config", help="a YAML file of SAC values, or a preset (rlpd)")
+    pl.add_argument("--iql-config", help="a YAML file of IQL values"); pl.add_argument("--sac-config", help="a YAML file of SAC values, or a preset (rlpd: add -s sac.layer_norm=false)")
     pl.add_argument("-s", "--set", action="append", metavar="PHASE.KEY=VALUE", help="iql.KEY=VALUE or sac.KEY=VALUE (repeatable)")
     pl.add_argument("--name", help="the runs are NAME-iql and NAME-sac (default iql-sac-<time>-s<seed>)")
     rec = sub.add_parser("record", help="record a policy's episodes as a ManiSkill-format dataset (OUT.h5 + OUT.json)")

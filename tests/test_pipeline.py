@@ -48,7 +48,8 @@ def test_phases_that_disagree_are_refused_before_anything_runs(work, demos):
     before = snapshot(work)
     assert_user_error(cli("pipeline", "iql-sac", str(demos), *SMALL, "-s", "sac.env_id=Pendulum-v1"), "disagree on the task", "PickLite-v0")
     assert_user_error(cli("pipeline", "iql-sac", str(demos), *SMALL, "-s", "utd=2"), "iql.KEY=VALUE or sac.KEY=VALUE")
-    for so, io, words in (({"layer_norm": True}, {}, "layer_norm=True"), ({"hidden": 64}, {}, "hidden=64"),
+    for so, io, words in (({"layer_norm": True}, {}, "-s sac.layer_norm=false"), ({"hidden": 64}, {}, "hidden=64"),
+                          ({"gamma": 0.99}, {}, "gamma=0.99"), ({"n_critics": 1}, {}, "critic_subset=2 is larger"),
                           ({"reward": "dense"}, {}, "disagree on the reward"), ({}, {"squash_mean": False}, "squash_mean=true"),
                           ({"activation": "relu"}, {}, "activation=relu")):
         with pytest.raises(RlnbError, match=words): api.pipeline_iql_sac(demos, None, None, io, so)

@@ -52,7 +52,7 @@ def test_the_same_seed_gives_the_same_run(slide):
 def test_resume_equals_the_uninterrupted_run(work, slide):
     "Buffer, optimisers, temperature, target critics, counters and generators all come back: a resumed run is the same run."
     args = ["-s", f"env_id={SLIDE_ID}", "-s", "reward=dense", "-s", "hidden=16", "-s", "batch_size=32", "-s", "learning_starts=50",
-            "-s", "eval_episodes=8", "-s", "iterations=50", "-s", "eval_every=100", "-s", "utd=0.5", "-s", "quiet=true"]  # a fractional ratio: 0.5 owed carries over
+            "-s", "eval_episodes=8", "-s", "iterations=50", "-s", "eval_every=100", "-s", "utd=1.5", "-s", "quiet=true"]  # blocks of 1 and 2, a fraction carried over; 200 is passed by a block (201)
     cli("train", "sac", *args, "-s", "grad_steps_SAC=200", "-s", "name=a", check=0)
     cli("resume", "runs/a", "-s", "grad_steps_SAC=400", check=0)
     cli("train", "sac", *args, "-s", "grad_steps_SAC=400", "-s", "name=b", check=0)
@@ -62,9 +62,9 @@ def test_resume_equals_the_uninterrupted_run(work, slide):
     for k in ("actor", "critic", "critic_t", "opt_actor", "opt_critic", "opt_alpha"):
         flat = lambda d: [v for v in d.values() if isinstance(v, torch.Tensor)] if k.startswith("opt") is False else \
             [t for st in d["state"].values() for t in st.values() if isinstance(t, torch.Tensor)]
-        assert all(torch.equal(x, y) for x, y in zip(flat(sa[k]), flat(sb[k]))), k
+        assert len(flat(sa[k])) == len(flat(sb[k])) > 0 and all(torch.equal(x, y) for x, y in zip(flat(sa[k]), flat(sb[k]))), k
     assert torch.equal(sa["log_alpha"], sb["log_alpha"]) and torch.equal(sa["buffer"]["online"], sb["buffer"]["online"])
-    assert (sa["grad_steps"], sa["env_steps"], sa["owed"]) == (sb["grad_steps"], sb["env_steps"], sb["owed"]) and sa["grad_steps"] == 400
+    assert (sa["grad_steps"], sa["env_steps"], sa["owed"]) == (sb["grad_steps"], sb["env_steps"], sb["owed"]) and sa["grad_steps"] >= 400
     assert "success_once" in cli("evaluate", "runs/a", "-n", "4", check=0).stdout  # a SAC checkpoint evaluates like any other
 
 

@@ -27,13 +27,13 @@ from ..policies.networks import ActorCritic, EnsembleLinear, QEnsemble, QNet, Ta
 from torch import nn
 
 # %% auto #0
-__all__ = ['SACConfig', 'SAC', 'sac_actor', 'bridge_from_iql', 'pipeline_iql_sac']
+__all__ = ['SACConfig', 'check_sac', 'SAC', 'sac_actor', 'bridge_from_iql', 'pipeline_iql_sac']
 
 # %% ../../nbs/algos/44_sac.ipynb #d83b5342
 @register_config
 @dataclass(kw_only=True)
 class SACConfig(EnvConfig):
-    "Soft actor-critic from a replay buffer (online, optionally with offline data: RLPD); defaults of CleanRL's and RLPD's SAC."
+    "Soft actor-critic from a replay buffer (online, optionally with offline data: RLPD); defaults of CleanRL's SAC but gamma 0.8 (rlnb's for 50-step tasks)."
     algo: ClassVar[str] = "sac"
     renamed: ClassVar[dict] = {"grad_steps": "grad_steps_SAC"}
     grad_steps_SAC: int = param("critic gradient steps of online SAC (the budget); env steps = learning_starts + "
@@ -75,6 +75,11 @@ class SACConfig(EnvConfig):
     print_iterations: bool = False
 
 # %% ../../nbs/algos/44_sac.ipynb #de1f74b5
+def _dataset_reward(info: dict):
+    "The reward a dataset was recorded with: 'sparse'/'dense', from rlnb's `reward` or ManiSkill's `reward_mode`; None if unsaid."
+    mode = (info.get("env_kwargs") or {}).get("reward_mode")
+    return env_kwargs(info).get("reward") or {"sparse": "sparse", "normalized_dense": "dense", "dense": "dense"}.get(mode)
+
 def _offline(cfg, device) -> OfflineDataset:
     "The dataset of `cfg.dataset`, checked against the run's task and reward."
     episodes, meta = load_trajectories(cfg.dataset)
@@ -82,38 +87,42 @@ def _offline(cfg, device) -> OfflineDataset:
     if info.get("env_id") != cfg.env_id:
         raise RlnbError(f"{cfg.dataset} was recorded on {info.get('env_id')}, but this run trains on {cfg.env_id}; "
                         f"use a dataset of {cfg.env_id} or set env_id={info.get('env_id')}")
-    theirs, ours = env_kwargs(info).get("reward"), env_kwargs(cfg).get("reward")
+    theirs, ours = _dataset_reward(info), env_kwargs(cfg).get("reward")
     if theirs is not None and ours is not None and theirs != ours:
         raise RlnbError(f"{cfg.dataset} has {theirs} rewards, but this run uses reward={ours}; set reward={theirs} "
                         "or record the dataset with the run's reward")
     return OfflineDataset(episodes, gamma=cfg.gamma, device=device, seed=cfg.seed)
+
+def check_sac(c) -> OfflineDataset | None:
+    "SAC's checks across keys, before any env starts (also the pipeline's, before IQL runs); returns the offline dataset."
+    if c.critic_subset > c.n_critics:
+        raise RlnbError(f"critic_subset={c.critic_subset} is larger than the ensemble (n_critics={c.n_critics}); "
+                        f"set critic_subset to at most {c.n_critics}")
+    k = round(c.batch_size * c.offline_fraction)
+    if k and not c.dataset:
+        raise RlnbError(f"offline_fraction={c.offline_fraction} draws from offline data, but no dataset is set; "
+                        "set dataset=<file.h5> (record one with `rlnb record`) or offline_fraction=0")
+    if c.batch_size - k > c.buffer_size:
+        raise RlnbError(f"a batch takes {c.batch_size - k} online transitions, more than the buffer keeps "
+                        f"(buffer_size={c.buffer_size}); lower batch_size or raise buffer_size")
+    return _offline(c, "cpu") if c.dataset else None  # before the env starts: a bad dataset costs nothing
 
 @register_algo("sac")
 class SAC(EnvAlgo):
     "SAC on any rlnb environment: `collect()` is one env step of all envs, `update()` the critic steps it earned."
     def __init__(self, cfg):
         c = cfg
-        if c.critic_subset > c.n_critics:
-            raise RlnbError(f"critic_subset={c.critic_subset} is larger than the ensemble (n_critics={c.n_critics}); "
-                            f"set critic_subset to at most {c.n_critics}")
-        k = round(c.batch_size * c.offline_fraction)
-        if k and not c.dataset:
-            raise RlnbError(f"offline_fraction={c.offline_fraction} draws from offline data, but no dataset is set; "
-                            "set dataset=<file.h5> (record one with `rlnb record`) or offline_fraction=0")
-        if c.batch_size - k > c.buffer_size:
-            raise RlnbError(f"a batch takes {c.batch_size - k} online transitions, more than the buffer keeps "
-                            f"(buffer_size={c.buffer_size}); lower batch_size or raise buffer_size")
-        offline = _offline(c, "cpu") if c.dataset else None  # before the env starts: a bad dataset costs nothing
+        offline = check_sac(c)
         super().__init__(cfg)
         o, a, dev = self.env.obs_dim, self.env.act_dim, self.device
         self.buffer = ReplayBuffer(c.buffer_size, o, a, dev, offline=offline)
-        self.online_rows = c.batch_size - k
+        self.online_rows = c.batch_size - round(c.batch_size * c.offline_fraction)
         act = {"relu": nn.ReLU, "tanh": nn.Tanh}[c.activation]
         self.actor = TanhGaussianActor(o, a, c.hidden, c.layers, activation=act).to(dev)
         self.critic = QEnsemble(o, a, c.hidden, c.layers, c.n_critics, c.layer_norm, activation=act).to(dev)
         self.critic_t = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_alpha = torch.tensor(math.log(c.init_temperature), device=dev, requires_grad=True)
-        if c.init_from:  # IQL's networks, bridged (below); the targets take IQL's targets
+        if c.init_from and not getattr(c, "resuming", False):  # IQL's networks, bridged (below); a resume loads its own
             self.bridged = bridge_from_iql(self, c.init_from)
         # fused: one kernel for all parameters (7x faster a step on CPU for 10 critics); lr_key: the config key a resume may change
         adam = lambda ps, key: torch.optim.Adam([{"params": list(ps), "lr_key": key}], lr=getattr(c, key), fused=True)
@@ -178,7 +187,7 @@ class SAC(EnvAlgo):
     def update(self) -> dict:
         "The critic steps earned since the last call (one block from the buffer), each followed by its actor step when due."
         c = self.cfg
-        n = min(int(self.owed + 1e-9), c.grad_steps_SAC - self.grad_steps)
+        n = int(self.owed + 1e-9)  # never cut by the budget: a longer run takes the same blocks, so a resume stays exact
         if n <= 0: return {"grad_steps": 0}
         self.owed -= n
         blk = self.buffer.sample(c.batch_size, self.gen, blocks=n, offline_fraction=c.offline_fraction)
@@ -271,13 +280,14 @@ def pipeline_iql_sac(dataset, iql_config=None, sac_config=None, iql_overrides: d
     if not h5.exists(): raise RlnbError(f"no dataset {h5}; record one with `rlnb record` or check the path")
     _, meta = load_trajectories(h5)
     info = meta["env_info"]
-    task, reward = info["env_id"], env_kwargs(info).get("reward")
+    task, reward = info["env_id"], _dataset_reward(info)
     tag = "pipeline iql-sac"
     ibase = {"grad_steps_IQL": 1000}
     icfg = load_config("iql", iql_config, io | {"dataset": str(h5)}, source=source, base=ibase, base_source=tag)
-    if "squash_mean" in io and not icfg.squash_mean:
-        raise RlnbError("the pipeline bridges IQL's actor into SAC's tanh actor, which needs squash_mean=true; drop squash_mean=false")
-    sbase = {"env_id": task, "hidden": icfg.hidden, "layers": icfg.layers, "activation": "tanh",  # what the bridge needs
+    if not icfg.squash_mean and icfg.sources["squash_mean"] != "default":
+        raise RlnbError(f"the pipeline bridges IQL's actor into SAC's tanh actor, which needs squash_mean=true; drop squash_mean=false "
+                        f"(from {icfg.sources['squash_mean']})")
+    sbase = {"env_id": task, "hidden": icfg.hidden, "layers": icfg.layers, "activation": "tanh", "gamma": icfg.gamma,  # what the bridge needs
              "init_temperature": 0.1} | ({"reward": reward} if reward else {})  # the seed's initial temperature: a pretrained actor is not randomised at once
     scfg = load_config("sac", sac_config, so, source=source, base=sbase, base_source=tag)
     if scfg.env_id != task:
@@ -286,12 +296,15 @@ def pipeline_iql_sac(dataset, iql_config=None, sac_config=None, iql_overrides: d
     if reward and scfg.reward != reward:
         raise RlnbError(f"the pipeline's phases disagree on the reward: the dataset has {reward} rewards, the SAC config says "
                         f"reward={scfg.reward} (from {scfg.sources['reward']}); drop it or record the dataset with {scfg.reward} rewards")
-    need = {"hidden": icfg.hidden, "layers": icfg.layers, "activation": "tanh", "layer_norm": False}
+    need = {"hidden": icfg.hidden, "layers": icfg.layers, "activation": "tanh", "layer_norm": False, "gamma": icfg.gamma}
     bad = {k: v for k, v in need.items() if getattr(scfg, k) != v}
     if bad:
-        raise RlnbError("SAC takes IQL's networks, so its shape must be IQL's: "
-                        + ", ".join(f"{k}={getattr(scfg, k)} (from {scfg.sources[k]}) should be {v}" for k, v in bad.items())
-                        + "; drop those SAC settings or set the IQL ones to match")
+        raise RlnbError("SAC starts from IQL's networks (and their discount), so in the SAC phase "
+                        + ", ".join(f"{k}={getattr(scfg, k)} (from {scfg.sources[k]}) must be {v}" for k, v in bad.items())
+                        + "; add " + " ".join(f"-s sac.{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in bad.items())
+                        + " (hidden, layers and gamma may instead be set alike in both phases)")
+    if scfg.offline_fraction > 0 and not scfg.dataset: scfg.dataset = str(h5)  # the pipeline's dataset stays in SAC's buffer
+    check_sac(scfg)  # SAC's own checks now, not after IQL has trained
     name = name or f"iql-sac-{time.strftime('%Y%m%d-%H%M%S')}-s{icfg.seed}"
     for phase, cfg in (("iql", icfg), ("sac", scfg)):
         d = in_project(cfg.runs_dir) / f"{name}-{phase}"
@@ -299,7 +312,7 @@ def pipeline_iql_sac(dataset, iql_config=None, sac_config=None, iql_overrides: d
     command = command or f"rlnb.api.pipeline_iql_sac({str(dataset)!r}, ...)"
     iql = train("iql", iql_config, io | {"dataset": str(h5), "squash_mean": True, "name": f"{name}-iql"}, source=source,
                 command=command, notes=f"IQL phase of the IQL -> SAC pipeline {name}", base=ibase, base_source=tag)
-    extra = {"dataset": str(h5)} if scfg.offline_fraction > 0 and not scfg.dataset else {}
+    extra = {"dataset": scfg.dataset} if scfg.dataset and "dataset" not in so else {}
     sac = train("sac", sac_config, so | extra | {"init_from": str(iql.run_dir / "latest.pt"), "name": f"{name}-sac"}, source=source,
                 command=command, notes=f"SAC phase of the IQL -> SAC pipeline {name}, from {iql.run_dir}", base=sbase, base_source=tag)
     return {"iql": iql, "sac": sac}

@@ -208,6 +208,7 @@ def resume(path: str | Path, overrides: dict | None = None, *, command: str | No
                         f"only {', '.join(sorted(allowed))} can, or start a new run with rlnb train")
     cfg = load_config(state["algo"], run_dir / "config.yaml", ahead | (overrides or {}), source="resume override")
     check_compatible(state, cfg, ckpt)
+    cfg.resuming = True  # an algorithm may skip what the checkpoint replaces anyway (SAC's weight bridge: its IQL file may be gone)
     runner = Runner(make_algo(cfg), cfg, run_dir)
     runner.restore(state)
     _apply_lrs(runner.algo, cfg)

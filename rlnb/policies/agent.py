@@ -119,7 +119,9 @@ class PolicyAlgo(EnvAlgo):
         norm = getattr(cfg, "norm_obs", False) or (pre is not None and "obs_norm.mean" in pre["agent"])  # a pretrained policy keeps its own
         if norm and pre is not None and "obs_norm.mean" not in pre["agent"]:
             raise RlnbError(f"{cfg.pretrained} was trained on raw observations, so norm_obs=true would feed its actor other inputs; drop norm_obs")
-        self.agent = ActorCritic(self.env.obs_dim, self.env.act_dim, cfg.hidden, cfg.layers, cfg.init_logstd, obs_norm=norm).to(self.device)
+        squash = pre is not None and pre["config"].get("squash_mean", False)  # an IQL policy with a tanh mean keeps it
+        self.agent = ActorCritic(self.env.obs_dim, self.env.act_dim, cfg.hidden, cfg.layers, cfg.init_logstd, obs_norm=norm,
+                                 squash=squash).to(self.device)
         if pre is not None: self._load(pre)
         if getattr(cfg, "critic_from", None): self._load_critic(cfg.critic_from)
         if cfg.logstd is not None:
@@ -132,6 +134,8 @@ class PolicyAlgo(EnvAlgo):
     def _load(self, pre: dict):
         check_fits(pre, self.cfg.pretrained, self.cfg.env_id, (self.env.obs_dim, self.env.act_dim), what="pretrained")
         sd = pre["agent"]
+        if getattr(self.cfg, "load_critic", False) and pre["algo"] == "iql":
+            raise RlnbError(f"{self.cfg.pretrained} is an IQL checkpoint, whose policy's critic IQL never trains (its V is apart); drop load_critic")
         try:
             own = self.agent.state_dict()
             keep = {k: v for k, v in sd.items() if getattr(self.cfg, "load_critic", False) or not k.startswith("critic.")}
@@ -143,6 +147,7 @@ class PolicyAlgo(EnvAlgo):
     def _load_critic(self, path):
         "The critic of another checkpoint of this task (same sizes)."
         other = check_fits(read_policy(path), path, self.cfg.env_id, (self.env.obs_dim, self.env.act_dim), what="critic_from")
+        if other["algo"] == "iql": raise RlnbError(f"critic_from {path} is an IQL checkpoint, whose policy's critic IQL never trains; pick a PPO or AWR one")
         crit = {k[len("critic."):]: v for k, v in other["agent"].items() if k.startswith("critic.")}
         try: self.agent.critic.load_state_dict(crit)
         except RuntimeError: raise RlnbError(f"critic_from {path} has other network sizes; set hidden and layers as in its run") from None
