@@ -121,6 +121,7 @@ class SAC(EnvAlgo):
         self.actor = TanhGaussianActor(o, a, c.hidden, c.layers, activation=act).to(dev)
         self.critic = QEnsemble(o, a, c.hidden, c.layers, c.n_critics, c.layer_norm, activation=act).to(dev)
         self.critic_t = copy.deepcopy(self.critic).requires_grad_(False)
+        self._polyak_pairs = (list(self.critic_t.parameters()), list(self.critic.parameters()))  # found once, not per step
         self.log_alpha = torch.tensor(math.log(c.init_temperature), device=dev, requires_grad=True)
         if c.init_from and not getattr(c, "resuming", False):  # IQL's networks, bridged (below); a resume loads its own
             self.bridged = bridge_from_iql(self, c.init_from)
@@ -164,7 +165,7 @@ class SAC(EnvAlgo):
         q = self.critic(b["obs"], b["actions"])  # (N, B): every critic in one pass
         loss = ((q - y) ** 2).mean(1).sum()
         self.opt_critic.zero_grad(set_to_none=True); loss.backward(); self.opt_critic.step()
-        with torch.no_grad(): torch._foreach_lerp_(list(self.critic_t.parameters()), list(self.critic.parameters()), c.polyak)
+        with torch.no_grad(): torch._foreach_lerp_(*self._polyak_pairs, c.polyak)
         return {"critic_loss": loss.detach(), "q_mean": q.detach().mean()}
 
     def actor_step(self, b: dict) -> dict:
