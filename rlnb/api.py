@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/api.html.md"""
 
 # %% ../nbs/90_api.ipynb #e4b47783
 from __future__ import annotations
-import time
+import time, warnings
 from pathlib import Path
 import gymnasium as gym
 import pandas as pd
@@ -23,15 +23,15 @@ from .core.runs import Run, fresh_dir, resume, show_config, train, unused_dir
 from .algos.sac import pipeline_iql_sac, sac_actor  # the IQL -> SAC pipeline lives with SAC; rlnb.api offers it with the rest
 from .core.checkpoint import load_checkpoint
 from .data.evaluate import evaluate
-from .data.trajectories import load_trajectories, record, trajectory_paths
+from .data.trajectories import OfflineDataset, load_trajectories, record, relabel, trajectory_paths
 from .envs.maniskill import maniskill_ids, pickcube_action
 from .envs.picklite import scripted_action
-from .envs.registry import BUILTIN, env_kwargs, make_env
+from .envs.registry import BUILTIN, dataset_reward, env_kwargs, make_env
 from .policies.checkpoints import ladder, load_policy, pick_checkpoint, read_policy
 
 # %% auto #0
-__all__ = ['ANALYSIS_DIR', 'pretrain', 'finetune', 'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info', 'list_envs',
-           'analysis_params', 'analyses', 'analyze']
+__all__ = ['ANALYSIS_DIR', 'pretrain', 'finetune', 'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info',
+           'relabel_dataset', 'list_envs', 'analysis_params', 'analyses', 'analyze']
 
 # %% ../nbs/90_api.ipynb #1f3eda75
 def pretrain(config=None, overrides: dict | None = None, *, source="override", command=None, notes="pretraining") -> Run:
@@ -147,11 +147,26 @@ def dataset_info(path: str | Path) -> dict:
     "A summary of a ManiSkill-format trajectory pair."
     eps, meta = load_trajectories(path)
     lens = [len(e["actions"]) for e in eps]
-    return {"env_id": meta["env_info"].get("env_id"), "episodes": len(eps), "transitions": sum(lens),
-            "mean_length": sum(lens) / max(len(lens), 1), "obs_dim": eps[0]["obs"].shape[-1] if eps else None,
-            "act_dim": eps[0]["actions"].shape[-1] if eps else None,
-            "success_at_end": sum(bool(e["success"][-1]) for e in eps if "success" in e) / max(len(eps), 1),
-            "source": meta.get("source", "ManiSkill")}
+    out = {"env_id": meta["env_info"].get("env_id"), "episodes": len(eps), "transitions": sum(lens),
+           "mean_length": sum(lens) / max(len(lens), 1), "longest": max(lens, default=0),
+           "max_episode_steps": meta["env_info"].get("max_episode_steps"), "obs_dim": eps[0]["obs"].shape[-1] if eps else None,
+           "act_dim": eps[0]["actions"].shape[-1] if eps else None,
+           "success_at_end": sum(bool(e["success"][-1]) for e in eps if "success" in e) / max(len(eps), 1),
+           "rewards": dataset_reward(meta["env_info"]) or ("yes" if eps and all("rewards" in e for e in eps) else "none"),
+           "env_states": bool(eps) and all("env_states" in e for e in eps),
+           "source": meta.get("source", "ManiSkill")}
+    if eps and all("rewards" in e for e in eps):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i, note in enumerate(OfflineDataset(eps, device="cpu", max_steps=out["max_episode_steps"]).notes): out[f"note {i + 1}"] = note
+    return out
+
+def relabel_dataset(src: str | Path, out: str | Path, reward: str) -> Path:
+    "Copy `src` to `out` with rewards: 'sparse' from its success flags, 'dense' by replaying its env states (ManiSkill)."
+    h5, summary = relabel(src, out, reward)
+    if "max_obs_deviation" in summary:
+        print(f"replayed every step; observation deviation median {summary['median_obs_deviation']:.3g}, largest {summary['max_obs_deviation']:.3g}")
+    return h5
 
 def list_envs() -> dict[str, list[str]]:
     "Environment ids by kind: built-in, ManiSkill (needs Vulkan), gymnasium."

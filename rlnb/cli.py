@@ -70,7 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--noise", type=float, default=0.0, help="std of Gaussian noise added to every action (imperfect demos; default 0)")
     rec.add_argument("--control-mode", help="ManiSkill control mode (default pd_ee_delta_pose)")
     rec.add_argument("--reward", choices=["sparse", "dense"], help="reward of PickLite-v0 and ManiSkill tasks (default sparse)")
-    d = sub.add_parser("data", help="summarise a ManiSkill-format trajectory file"); d.add_argument("path")
+    d = sub.add_parser("data", help="summarise a ManiSkill-format trajectory file (rlnb data PATH), or write a copy with rewards "
+                       "(rlnb data relabel IN OUT --reward sparse|dense)")
+    d.add_argument("words", nargs="+", metavar="PATH | relabel IN OUT")
+    d.add_argument("--reward", choices=["sparse", "dense"], help="relabel: sparse = from the success flags (any task); dense = "
+                   "the task's normalised dense reward, recomputed by replaying the stored env states (ManiSkill)")
     an = sub.add_parser("analyze", help="run an analysis notebook (analysis/NAME.ipynb) with papermill into its own run folder")
     an.add_argument("name", nargs="?", help="the analysis; without it, list the analyses and their parameters")
     an.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="a notebook parameter, read as YAML (repeatable)")
@@ -151,7 +155,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {h5} and {h5.with_suffix('.json')}")
             for k, v in api.dataset_info(h5).items(): print(f"{k}: {v}")
         elif args.cmd == "data":
-            for k, v in api.dataset_info(args.path).items(): print(f"{k}: {v}")
+            w = args.words
+            if w[0] == "relabel":
+                if len(w) != 3 or args.reward is None:
+                    raise RlnbError("usage: rlnb data relabel IN OUT --reward sparse|dense (e.g. rlnb data relabel demos.h5 "
+                                    "demos-dense.h5 --reward dense)")
+                h5 = api.relabel_dataset(w[1], w[2], args.reward)
+                print(f"wrote {h5} and {h5.with_suffix('.json')} ({args.reward} rewards; {w[1]} unchanged)")
+                w = [str(h5)]
+            elif len(w) != 1 or args.reward is not None:
+                raise RlnbError("rlnb data takes one trajectory file (rlnb data demos.h5), or relabel IN OUT --reward sparse|dense")
+            for k, v in api.dataset_info(w[0]).items(): print(f"{k}: {v}")
         elif args.cmd == "analyze":
             if args.name is None:
                 for name, ps in api.analyses().items(): print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in ps.items()))

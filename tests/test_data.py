@@ -102,3 +102,36 @@ def test_bad_files_through_the_cli(work):
     assert_user_error(cli("record", "PickLite-v0", "good"), "already exists")
     assert snapshot(work) == before
     assert json.loads((work / "good.json").read_text())["episodes"][0]["episode_id"] == 0
+
+
+def test_long_maniskill_demos_without_rewards_become_training_data(tmp_path):
+    """Issue 13, item 5: demos recorded by ManiSkill's own RecordEpisode, longer than the task's 50-step limit (truncated
+    from step 50 on, inside the episode) and without rewards: refused as offline data with the fix named, then
+    `rlnb data relabel --reward dense` recomputes the rewards from the stored env states and the reader says what it does."""
+    _xdg()
+    import gymnasium as gym
+    import mani_skill.envs  # noqa: F401
+    from mani_skill.utils.wrappers.record import RecordEpisode
+    from rlnb.core.base import RlnbError
+    from rlnb.data.trajectories import relabel
+    env = gym.make("PickCube-v1", obs_mode="state", control_mode="pd_ee_delta_pose", sim_backend="physx_cpu", max_episode_steps=50)
+    env = RecordEpisode(env, str(tmp_path), save_video=False, trajectory_name="long", save_on_reset=True, record_reward=False)
+    rng = np.random.default_rng(1)
+    env.reset(seed=5)
+    for _ in range(70): env.step(rng.uniform(-1, 1, (1, 7)).astype(np.float32))
+    env.close()
+    eps, meta = load_trajectories(tmp_path / "long.h5")
+    assert len(eps[0]["actions"]) == 70 and "rewards" not in eps[0] and eps[0]["truncated"][55]
+    with pytest.raises(RlnbError, match="no rewards"): OfflineDataset(eps, device="cpu")
+    out = cli("data", "relabel", str(tmp_path / "long.h5"), str(tmp_path / "long-dense"), "--reward", "dense", check=0).stdout
+    assert "longest: 70" in out and "longer than the task's 50-step limit" in out and "cleared" in out, out
+    with pytest.warns(UserWarning, match="longer than the task's 50-step limit"):
+        ds = OfflineDataset.from_file(tmp_path / "long-dense", device="cpu")
+    assert len(ds) == 70 and ds.truncated.sum() == 1 and bool(ds.truncated[-1]) and ds.rewards.abs().max() > 0
+    # the rewards are ManiSkill's own: its RecordEpisode with record_reward on the same seed and actions stores the same
+    env = gym.make("PickCube-v1", obs_mode="state", control_mode="pd_ee_delta_pose", sim_backend="physx_cpu",
+                   reward_mode="normalized_dense", max_episode_steps=50)
+    env.unwrapped.reset(seed=5)
+    rewards = [float(env.unwrapped.step(torch.as_tensor(a[None]))[1][0]) for a in eps[0]["actions"]]
+    env.close()
+    assert np.abs(np.array(rewards) - ds.rewards.numpy()).max() < 5e-3

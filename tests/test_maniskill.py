@@ -85,3 +85,38 @@ def test_the_scripted_pickcube_controller_succeeds_and_records_demos(work, env):
     eps, meta = load_trajectories(work / "demos.h5")
     assert len(eps) == 4 and meta["env_info"]["env_id"] == "PickCube-v1" and "episodes: 4" in out
     assert sum(bool(e["success"].any()) for e in eps) >= 3  # noise 0.1 still succeeds (0.3 breaks PickCube's static-robot condition)
+    check_replay_and_relabel(work, eps)
+
+
+def check_replay_and_relabel(work, eps):
+    """Issue 13, item 5: `rlnb record` on ManiSkill stores env states that ManiSkill's own replay_trajectory reads, and
+    `rlnb data relabel` turns a sparse recording into the dense rewards a dense recording of the same episodes got."""
+    import subprocess, sys
+    from rlnb.core.base import RlnbError
+    from rlnb.data.trajectories import load_trajectories, record, relabel
+    from rlnb.envs.picklite import PickLite
+    states = eps[0]["env_states"]
+    assert set(states) == {"actors", "articulations"} and all(len(v) == len(eps[0]["obs"]) for v in states["actors"].values())
+    # ManiSkill replays the file by its env states; with --allow-failure it keeps every episode, so all must replay
+    rep = subprocess.run([sys.executable, "-m", "mani_skill.trajectory.replay_trajectory", "--traj-path", str(work / "demos.h5"),
+                          "--use-env-states", "--allow-failure"], capture_output=True, text=True, cwd=work)
+    assert rep.returncode == 0 and "Replayed 4 episodes, 4/4" in rep.stdout + rep.stderr, rep.stdout[-500:] + rep.stderr[-2000:]
+    cli("record", "PickCube-v1", "dense", "-n", "4", "--num-envs", "2", "--policy", "scripted", "--noise", "0.1", "--reward", "dense", check=0)
+    out = cli("data", "relabel", "demos.h5", "relabelled.h5", "--reward", "dense", check=0).stdout
+    assert "rewards: dense" in out and "observation deviation" in out
+    new, meta = load_trajectories(work / "relabelled.h5")
+    truth, _ = load_trajectories(work / "dense.h5")
+    assert meta["env_info"]["env_kwargs"]["reward_mode"] == "normalized_dense" and meta["relabel"]["reward"] == "dense"
+    err = max(np.abs(a["rewards"] - b["rewards"]).max() for a, b in zip(new, truth))
+    assert err < 5e-3 and max(np.abs(b["rewards"]).max() for b in truth) > 0.1, err  # rewards in [0, 1]; sparse ones would be 0/1
+    assert np.array_equal(load_trajectories(work / "demos.h5")[0][0]["rewards"], eps[0]["rewards"])  # the input is untouched
+    # sparse from success; bad input: an existing output, a missing --reward, dense on a task ManiSkill does not know
+    relabel(work / "dense.h5", work / "back", "sparse")
+    back, _ = load_trajectories(work / "back.h5")
+    assert all(np.array_equal(b["rewards"], e["success"].astype(np.float32)) for b, e in zip(back, eps))
+    with pytest.raises(RlnbError, match="already exists"): relabel(work / "demos.h5", work / "back", "dense")
+    assert_user_error(cli("data", "relabel", "demos.h5", "x.h5"), "--reward sparse|dense")
+    record(PickLite(2, device="cpu"), lambda o: torch.zeros(len(o), 4), 2, path=work / "lite")
+    with pytest.raises(RlnbError, match="not a ManiSkill task"): relabel(work / "lite", work / "lite-dense", "dense")
+    assert not (work / "lite-dense.h5").exists()
+

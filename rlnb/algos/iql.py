@@ -73,7 +73,8 @@ class IQL:
         self.cfg, self.device = cfg, get_device(cfg.device)
         torch.manual_seed(cfg.seed)
         episodes, meta = load_trajectories(cfg.dataset)
-        self.data = OfflineDataset(episodes, gamma=cfg.gamma, device=self.device, seed=cfg.seed)
+        self.data = OfflineDataset(episodes, gamma=cfg.gamma, device=self.device, seed=cfg.seed,
+                                   max_steps=meta["env_info"].get("max_episode_steps"))
         self.env_id = meta["env_info"]["env_id"]
         self.env_kwargs = env_kwargs(meta["env_info"])
         self.best_metric = selection_metric(self.env_id)  # for best_metric='auto'

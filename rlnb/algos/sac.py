@@ -15,7 +15,7 @@ from ..core.config import param, register_config
 from ..core.runner import register_algo
 from ..data.replay import ReplayBuffer
 from ..data.trajectories import OfflineDataset, load_trajectories
-from ..envs.registry import env_kwargs
+from ..envs.registry import dataset_reward, env_kwargs
 from ..policies.agent import EnvAlgo, EnvConfig
 import time
 from ..core.base import in_project
@@ -75,11 +75,6 @@ class SACConfig(EnvConfig):
     print_iterations: bool = False
 
 # %% ../../nbs/algos/44_sac.ipynb #de1f74b5
-def _dataset_reward(info: dict):
-    "The reward a dataset was recorded with: 'sparse'/'dense', from rlnb's `reward` or ManiSkill's `reward_mode`; None if unsaid."
-    mode = (info.get("env_kwargs") or {}).get("reward_mode")
-    return env_kwargs(info).get("reward") or {"sparse": "sparse", "normalized_dense": "dense", "dense": "dense"}.get(mode)
-
 def _offline(cfg, device) -> OfflineDataset:
     "The dataset of `cfg.dataset`, checked against the run's task and reward."
     episodes, meta = load_trajectories(cfg.dataset)
@@ -87,11 +82,11 @@ def _offline(cfg, device) -> OfflineDataset:
     if info.get("env_id") != cfg.env_id:
         raise RlnbError(f"{cfg.dataset} was recorded on {info.get('env_id')}, but this run trains on {cfg.env_id}; "
                         f"use a dataset of {cfg.env_id} or set env_id={info.get('env_id')}")
-    theirs, ours = _dataset_reward(info), env_kwargs(cfg).get("reward")
+    theirs, ours = dataset_reward(info), env_kwargs(cfg).get("reward")
     if theirs is not None and ours is not None and theirs != ours:
         raise RlnbError(f"{cfg.dataset} has {theirs} rewards, but this run uses reward={ours}; set reward={theirs} "
                         "or record the dataset with the run's reward")
-    return OfflineDataset(episodes, gamma=cfg.gamma, device=device, seed=cfg.seed)
+    return OfflineDataset(episodes, gamma=cfg.gamma, device=device, seed=cfg.seed, max_steps=info.get("max_episode_steps"))
 
 def check_sac(c) -> OfflineDataset | None:
     "SAC's checks across keys, before any env starts (also the pipeline's, before IQL runs); returns the offline dataset."
@@ -281,7 +276,7 @@ def pipeline_iql_sac(dataset, iql_config=None, sac_config=None, iql_overrides: d
     if not h5.exists(): raise RlnbError(f"no dataset {h5}; record one with `rlnb record` or check the path")
     _, meta = load_trajectories(h5)
     info = meta["env_info"]
-    task, reward = info["env_id"], _dataset_reward(info)
+    task, reward = info["env_id"], dataset_reward(info)
     tag = "pipeline iql-sac"
     ibase = {"grad_steps_IQL": 1000}
     icfg = load_config("iql", iql_config, io | {"dataset": str(h5)}, source=source, base=ibase, base_source=tag)

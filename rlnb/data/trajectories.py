@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/data/trajectories.html.md"""
 
 # %% ../../nbs/data/20_trajectories.ipynb #afc6a93e
 from __future__ import annotations
-import inspect, json, os
+import inspect, json, os, warnings
 from pathlib import Path
 import h5py
 import numpy as np
@@ -15,7 +15,8 @@ from ..core.base import RlnbError, get_device
 import rlnb
 
 # %% auto #0
-__all__ = ['REQUIRED', 'trajectory_paths', 'load_trajectories', 'save_trajectories', 'acting', 'act', 'record', 'OfflineDataset']
+__all__ = ['REQUIRED', 'trajectory_paths', 'load_trajectories', 'save_trajectories', 'acting', 'act', 'record', 'relabel',
+           'OfflineDataset']
 
 # %% ../../nbs/data/20_trajectories.ipynb #4477814c
 REQUIRED = ("obs", "actions", "terminated", "truncated")
@@ -71,12 +72,13 @@ def _write_group(g, d: dict):
         if isinstance(v, dict): _write_group(g.create_group(k), v)
         else: g.create_dataset(k, data=np.asarray(v))
 
-def save_trajectories(path, episodes: list[dict], env_id: str, max_steps: int, env_kwargs: dict | None = None) -> Path:
+def save_trajectories(path, episodes: list[dict], env_id: str, max_steps: int, env_kwargs: dict | None = None,
+                      extra: dict | None = None) -> Path:
     "Write `episodes` (dicts with obs, actions, rewards, terminated, truncated, success) as `path.h5` + `path.json`."
     h5, js = trajectory_paths(path)
     h5.parent.mkdir(parents=True, exist_ok=True)
     meta = {"env_info": {"env_id": env_id, "env_kwargs": env_kwargs or {}, "max_episode_steps": int(max_steps)},
-            "commit_info": None, "source": f"rlnb {rlnb.__version__}", "episodes": []}
+            "commit_info": None, "source": f"rlnb {rlnb.__version__}", **(extra or {}), "episodes": []}
     tmp_h5, tmp_js = h5.with_name(h5.name + ".tmp"), js.with_name(js.name + ".tmp")
     with h5py.File(tmp_h5, "w") as f:
         for i, ep in enumerate(episodes):
@@ -96,6 +98,11 @@ def save_trajectories(path, episodes: list[dict], env_id: str, max_steps: int, e
     return h5
 
 # %% ../../nbs/data/20_trajectories.ipynb #503e44e7
+def _stack_trees(trees: list[dict]) -> dict:
+    "A list of equally shaped state trees (dicts of arrays) -> one tree of stacked arrays."
+    return {k: _stack_trees([t[k] for t in trees]) if isinstance(v, dict) else np.stack([t[k] for t in trees])
+            for k, v in trees[0].items()}
+
 def acting(policy, deterministic: bool):
     """`policy` as a function of the observation alone, decided once per rollout (not per step):
     `policy(obs, deterministic=...)` for a policy with that option, else `policy(obs)`; no gradients."""
@@ -112,27 +119,39 @@ def act(policy, obs: torch.Tensor, deterministic: bool) -> torch.Tensor:
 def record(env, policy, episodes: int, path=None, deterministic: bool = False, seed: int | None = 0,
            env_kwargs: dict | None = None) -> list[dict]:
     "Roll `policy` out on `env` until `episodes` episodes finished; write them to `path` (ManiSkill format) if given."
+    keep = hasattr(env, "env_states")  # ManiSkill: env states too (what its replay_trajectory --use-env-states sets)
     obs, _ = env.reset(seed=seed)
     cols = {k: [] for k in ("obs", "actions", "rewards", "terminated", "truncated", "success", "final_obs")}
+    states, final_states = [], []  # per step: each env's state at obs, and before any reset after the step
     start = torch.zeros(env.n, dtype=torch.long)
     seeds = getattr(env, "seeds", None)
     ends = []  # (env, first step, last step + 1, episode seed)
     pi = acting(policy, deterministic)
-    while len(ends) < episodes:
-        a = pi(obs)
-        nxt, r, te, tr, info = env.step(a)
-        for k, v in zip(cols, (obs, a, r, te, tr, info["success"], info["final_obs"])): cols[k].append(v)
-        t = len(cols["obs"])
-        for i in info["done"].nonzero().flatten().tolist():
-            ends.append((i, int(start[i]), t, int(seeds[i]) - env.n if seeds is not None else None))
-            start[i] = t
-        obs = nxt
+    if keep: env.record_states, now = True, env.env_states()
+    try:
+        while len(ends) < episodes:
+            a = pi(obs)
+            nxt, r, te, tr, info = env.step(a)
+            for k, v in zip(cols, (obs, a, r, te, tr, info["success"], info["final_obs"])): cols[k].append(v)
+            t = len(cols["obs"])
+            done = info["done"].nonzero().flatten().tolist()
+            if keep:
+                states.append(now); final_states.append(info["final_states"])
+                now = list(info["final_states"])
+                for i, s in zip(done, env.env_states(done) if done else []): now[i] = s
+            for i in done:
+                ends.append((i, int(start[i]), t, int(seeds[i]) - env.n if seeds is not None else None))
+                start[i] = t
+            obs = nxt
+    finally:
+        if keep: env.record_states = False
     X = {k: torch.stack(v).cpu().numpy() for k, v in cols.items()}  # (T, N, ...)
     out = []
     for i, a, b, s in ends[:episodes]:
         ep = {k: X[k][a:b, i] for k in ("actions", "rewards", "terminated", "truncated", "success")}
         ep["obs"] = np.concatenate([X["obs"][a:b, i], X["final_obs"][b - 1, i][None]])
         ep = {k: v.astype(np.float32) if v.dtype.kind == "f" else v.astype(bool) for k, v in ep.items()}
+        if keep: ep["env_states"] = _stack_trees([states[t][i] for t in range(a, b)] + [final_states[b - 1][i]])
         ep["info"] = {"episode_seed": s, "control_mode": getattr(env, "control_mode", None)}
         out.append(ep)
     if path is not None:
@@ -141,22 +160,61 @@ def record(env, policy, episodes: int, path=None, deterministic: bool = False, s
         save_trajectories(path, out, env.env_id, env.max_steps, env_kwargs)
     return out
 
+# %% ../../nbs/data/20_trajectories.ipynb #cd86ff0a
+def relabel(src, out, reward: str, tolerance: float = 0.1) -> tuple[Path, dict]:
+    "Copy trajectory pair `src` to `out` with `reward` ('sparse' from success, 'dense' by replaying states); the summary."
+    if reward not in ("sparse", "dense"): raise RlnbError(f"reward must be 'sparse' or 'dense' (got {reward!r})")
+    h5, js = trajectory_paths(out)
+    if trajectory_paths(src)[0].resolve() == h5.resolve(): raise RlnbError("relabel writes a new file: give OUT another name than IN")
+    for f in (h5, js):
+        if f.exists(): raise RlnbError(f"{f} already exists; choose another name or move it away")
+    episodes, meta = load_trajectories(src)
+    info = meta["env_info"]
+    env_id, kw = info.get("env_id"), dict(info.get("env_kwargs") or {})
+    summary = {"reward": reward, "from": str(trajectory_paths(src)[0]), "had_rewards": any("rewards" in e for e in episodes)}
+    if reward == "sparse":
+        for k, ep in enumerate(episodes):
+            if "success" not in ep: raise RlnbError(f"episode {k} has no 'success' flags: use --reward dense (ManiSkill tasks)")
+            T = len(ep["actions"])
+            r = np.asarray(ep["success"], bool).reshape(-1)[-T:].astype(np.float32)
+            if "fail" in ep: r[np.asarray(ep["fail"], bool).reshape(-1)[-T:]] = -1.0
+            ep["rewards"] = r
+    from rlnb.envs.maniskill import maniskill_ids, replay_rewards
+    maniskill = env_id in maniskill_ids()
+    if reward == "dense":
+        if not maniskill:
+            raise RlnbError(f"dense relabelling replays ManiSkill env states; {env_id!r} is not a ManiSkill task (use --reward sparse)")
+        rewards, devs = replay_rewards(env_id, kw, episodes, "dense")
+        typical = np.median(np.concatenate(devs))
+        summary |= {"max_obs_deviation": float(max(d.max() for d in devs)), "median_obs_deviation": float(typical)}
+        if not typical <= tolerance:
+            raise RlnbError(f"replaying the episodes did not follow the stored observations (median deviation {typical:.3g} > "
+                            f"{tolerance}): the file does not match {env_id} with control mode {kw.get('control_mode')!r} on this "
+                            f"simulator; nothing written")
+        for ep, r in zip(episodes, rewards): ep["rewards"] = r
+    if maniskill: kw["reward_mode"] = {"sparse": "sparse", "dense": "normalized_dense"}[reward]
+    else: kw["reward"] = reward  # rlnb's built-in tasks
+    save_trajectories(out, episodes, env_id, info.get("max_episode_steps", 0), kw, extra={"relabel": summary})
+    return h5, summary
+
 # %% ../../nbs/data/20_trajectories.ipynb #8c9bd72c
 class OfflineDataset:
     "Transitions of a list of episodes as tensors on one device, with batched sampling."
-    def __init__(self, episodes: list[dict], gamma: float = 0.99, device="auto", seed: int = 0):
+    def __init__(self, episodes: list[dict], gamma: float = 0.99, device="auto", seed: int = 0, max_steps: int | None = None):
         if not episodes: raise RlnbError("the dataset has no episodes; record or load some first")
         if any("rewards" not in ep for ep in episodes):
             raise RlnbError("these trajectories have no rewards; record them with a reward mode (ManiSkill's "
                             "replay_trajectory can add them) before using them as an offline dataset")
         self.device, self.gamma = get_device(device), gamma
         cols = {k: [] for k in ("obs", "actions", "rewards", "next_obs", "terminated", "truncated", "returns")}
+        cut = inner = 0
         for ep in episodes:
             T = len(ep["actions"])
             r = np.asarray(ep["rewards"], np.float32).reshape(T)
             tr = np.asarray(ep["truncated"], bool).reshape(T).copy()
             te = np.asarray(ep["terminated"], bool).reshape(T)
-            if not (te[-1] or tr[-1]): tr[-1] = True
+            inner += bool(tr[:-1].any()); tr[:-1] = False  # a time limit's mark inside an episode: the data goes on
+            if not (te[-1] or tr[-1]): tr[-1] = True; cut += 1
             g = np.zeros(T, np.float32); acc = 0.0
             for t in range(T - 1, -1, -1): acc = r[t] + gamma * acc; g[t] = acc
             obs = np.asarray(ep["obs"], np.float32)
@@ -165,12 +223,22 @@ class OfflineDataset:
         for k, v in cols.items(): setattr(self, k, torch.as_tensor(np.concatenate(v), device=self.device))
         self.n_episodes = len(episodes)
         self.gen = torch.Generator(self.device).manual_seed(seed)
+        lens = np.array([len(ep["actions"]) for ep in episodes])
+        self.notes = []  # what the reader did with episodes that are not plain env episodes
+        if max_steps is not None and (lens > max_steps).any():
+            self.notes.append(f"{(lens > max_steps).sum()} of {len(lens)} episodes are longer than the task's {max_steps}-step "
+                              f"limit (up to {lens.max()} steps): every step is used as a transition")
+        if inner: self.notes.append(f"{inner} episodes have 'truncated' set before their last step (a recorder's time limit); "
+                                    f"it is cleared there, so only an episode's last step ends it")
+        if cut: self.notes.append(f"{cut} episodes end with neither flag (a cut recording): their last step counts as truncated "
+                                  f"(it bootstraps)")
+        for note in self.notes: warnings.warn(f"offline data: {note}")
 
     @classmethod
     def from_file(cls, path, **kwargs) -> "OfflineDataset":
         "Load a ManiSkill trajectory file pair."
         episodes, meta = load_trajectories(path)
-        ds = cls(episodes, **kwargs); ds.meta = meta
+        ds = cls(episodes, max_steps=meta["env_info"].get("max_episode_steps"), **kwargs); ds.meta = meta
         return ds
 
     def __len__(self): return len(self.actions)

@@ -29,6 +29,7 @@ def check_seeds(seeds, n: int) -> list[int]:
 class VecEnv:
     "The batched protocol on top of a simulator that steps `N` envs without resetting them."
     env_id: str; obs_dim: int; act_dim: int; max_steps: int
+    record_states: bool = False  # set by `record` on envs with `env_states`: `step` then adds info["final_states"]
 
     def _setup(self, num_envs: int, device, seed: int, ignore_terminations: bool, low, high):
         self.n, self.device, self.ignore_terminations = num_envs, device, ignore_terminations  # checked by the backend's constructor
@@ -67,6 +68,7 @@ class VecEnv:
         info = {"success": success, "done": done, "final_obs": obs,
                 "episode": {"return": self.ret.clone(), "length": self.t.clone(),
                             "success_once": self.succ_once.clone(), "success_at_end": success}}
+        if self.record_states: info["final_states"] = self.env_states()  # before the resets below (rlnb.data.record)
         ids = done.nonzero().squeeze(1).cpu()
         if len(ids):
             self.seeds[ids] += self.n

@@ -14,8 +14,8 @@ from ..core.base import RlnbError, get_device
 from .base import VecEnv, check_num_envs
 
 # %% auto #0
-__all__ = ['REWARDS', 'VULKAN_FIX', 'maniskill_ids', 'check_vulkan', 'ManiSkillEnv', 'pickcube_action', 'episode_frames',
-           'frame_grid']
+__all__ = ['REWARDS', 'VULKAN_FIX', 'maniskill_ids', 'check_vulkan', 'ManiSkillEnv', 'pickcube_action', 'replay_rewards',
+           'episode_frames', 'frame_grid']
 
 # %% ../../nbs/envs/12_maniskill.ipynb #91d2e4ff
 REWARDS = {"sparse": "sparse", "dense": "normalized_dense"}
@@ -217,6 +217,14 @@ class ManiSkillEnv(VecEnv):
         if self.backend == "physx_cuda": return self.sim.set(ids, states, src)
         self.sim.ask("set", [(_np_tree(states[j][0]), int(states[j][1])) for j in src.tolist()], ids.tolist())
 
+    def env_states(self, ids=None) -> list[dict]:
+        "ManiSkill's state of each env (or of envs `ids`): `{'actors': {name: (13,)}, 'articulations': {name: (D,)}}`, numpy."
+        ids = list(range(self.n)) if ids is None else [int(i) for i in ids]
+        if self.backend == "physx_cuda":
+            s = _np_tree(self.sim.get()["state"])
+            return [_tree_map(lambda x: x[i], s) for i in ids]
+        return [_tree_map(lambda x: x[0], s) for s, _ in self.sim.ask("get", [None] * len(ids), ids)]
+
     def snapshot(self, settle: bool = True) -> dict:
         "Save every env; with `settle`, restore the saved state at once so that replays from it are exact."
         snap = super().snapshot()
@@ -307,6 +315,41 @@ def pickcube_action(obs: torch.Tensor) -> torch.Tensor:
     close = grasped | (near & (gap >= 0.01))  # closed on nothing (gap < 1 cm): open again
     grip = torch.where(close, -1.0, 1.0)
     return torch.cat([pos, rot, grip[:, None]], -1).clamp(-1, 1)
+
+# %% ../../nbs/envs/12_maniskill.ipynb #a80b8def
+def replay_rewards(env_id: str, env_kwargs: dict, episodes: list[dict], reward: str = "dense") -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per-step rewards of recorded `episodes` (dicts with obs, actions, info, optionally env_states) recomputed by ManiSkill
+    with reward `reward` ('sparse' or 'dense'), and per step the largest |observation reached - observation stored|."""
+    if reward not in REWARDS: raise RlnbError(f"reward must be one of {list(REWARDS)} (got {reward!r})")
+    if env_id not in maniskill_ids(): raise RlnbError(f"{env_id!r} is not a ManiSkill task; replaying states needs one")
+    check_vulkan(); _xdg()
+    import gymnasium as gym
+    import mani_skill.envs  # noqa: F401
+    kw = {k: v for k, v in env_kwargs.items() if k not in ("num_envs", "sim_backend", "render_mode", "reward_mode", "obs_mode")}
+    try: env = gym.make(env_id, num_envs=1, sim_backend="physx_cpu", obs_mode="state", reward_mode=REWARDS[reward], **kw)
+    except Exception as e: raise RlnbError(_explain(env_id, kw, f"{type(e).__name__}: {e}")) from None
+    base, rewards, devs = env.unwrapped, [], []
+    row = lambda tree, t: _tree_map(lambda x: torch.as_tensor(np.asarray(x[t:t + 1])), tree)
+    try:
+        for k, ep in enumerate(episodes):
+            info, states = ep.get("info", {}), ep.get("env_states")
+            seed = info.get("episode_seed", (info.get("reset_kwargs") or {}).get("seed"))
+            if isinstance(seed, list): seed = seed[0]
+            if seed is None and states is None:
+                raise RlnbError(f"episode {k} has neither a seed nor env_states: its rewards cannot be recomputed")
+            base.reset(seed=seed)
+            if states is not None: base.set_state_dict(row(states, 0))
+            acts = torch.as_tensor(np.asarray(ep["actions"], np.float32))
+            obs = np.asarray(ep["obs"], np.float32)
+            r, dev = np.zeros(len(acts), np.float32), np.zeros(len(acts), np.float32)
+            for t in range(len(acts)):
+                o, rt, *_ = base.step(acts[t:t + 1])
+                r[t], dev[t] = float(rt[0]), float(np.abs(o[0].numpy() - obs[t + 1]).max())
+                if states is not None: base.set_state_dict(row(states, t + 1))
+            rewards.append(r); devs.append(dev)
+    finally:
+        env.close()
+    return rewards, devs
 
 # %% ../../nbs/envs/12_maniskill.ipynb #45a4f87c
 def episode_frames(env: ManiSkillEnv, policy, every: int = 10, seed: int = 0) -> list[np.ndarray]:

@@ -14,7 +14,7 @@ from .maniskill import ManiSkillEnv, maniskill_ids
 from .picklite import PickLite
 
 # %% auto #0
-__all__ = ['BUILTIN', 'OPTIONS', 'register_env', 'env_class', 'make_env', 'env_kwargs']
+__all__ = ['BUILTIN', 'OPTIONS', 'register_env', 'env_class', 'make_env', 'dataset_reward', 'env_kwargs']
 
 # %% ../../nbs/envs/19_registry.ipynb #92ddea9b
 BUILTIN = {"PickLite-v0": PickLite}  # and every env registered with `register_env`
@@ -56,6 +56,11 @@ def make_env(env_id: str, num_envs: int = 1, device="auto", seed: int = 0, **kwa
 
 # %% ../../nbs/envs/19_registry.ipynb #3cfa1ccd
 OPTIONS = ("reward", "control_mode", "max_steps")  # the env options a config or a dataset may carry
+
+def dataset_reward(info: dict) -> str | None:
+    "The reward a dataset's `env_info` says it was recorded with: 'sparse'/'dense' (rlnb's `reward`, ManiSkill's `reward_mode`); None if unsaid."
+    mode = (info.get("env_kwargs") or {}).get("reward_mode")
+    return env_kwargs(info).get("reward") or {"sparse": "sparse", "normalized_dense": "dense", "dense": "dense"}.get(mode)
 
 def env_kwargs(src) -> dict:
     "The environment options of `src` (a config, a config dict, or a dataset's `env_info`) that apply to its env id."
