@@ -23,9 +23,8 @@ from .core.runs import Run, fresh_dir, resume, show_config, train, unused_dir
 from .algos.sac import pipeline_iql_sac, sac_actor  # the IQL -> SAC pipeline lives with SAC; rlnb.api offers it with the rest
 from .core.checkpoint import load_checkpoint
 from .data.evaluate import evaluate
-from .data.trajectories import OfflineDataset, load_trajectories, record, relabel, trajectory_paths
-from .envs.maniskill import maniskill_ids, pickcube_action
-from .envs.picklite import scripted_action
+from .data.trajectories import OfflineDataset, load_trajectories, record, recording_policy, relabel, trajectory_paths
+from .envs.maniskill import maniskill_ids
 from .envs.registry import BUILTIN, dataset_reward, env_kwargs, make_env
 from .policies.checkpoints import ladder, load_policy, pick_checkpoint, read_policy
 
@@ -111,27 +110,6 @@ def main_job(overrides: dict | None = None, *, target: float = 0.4, command: str
             "comparison": None if comparison is None else comparison["table"]}
 
 # %% ../nbs/90_api.ipynb #e39dd601
-def _policy(name: str, env, seed: int, noise: float = 0.0):
-    "The recording policy `name`; `noise` > 0 adds N(0, noise) to its actions (clipped to [-1, 1]) to make imperfect demos."
-    if noise < 0 or noise != noise: raise RlnbError(f"noise must be a standard deviation >= 0 (got {noise}); 0 records the policy as it is")
-    pi = _base_policy(name, env, seed)
-    if not noise: return pi
-    g = torch.Generator().manual_seed(seed + 1)
-    return lambda obs: (pi(obs) + noise * torch.randn(len(obs), env.act_dim, generator=g).to(obs.device)).clamp(-1, 1)
-
-def _base_policy(name: str, env, seed: int):
-    if name == "random":
-        g = torch.Generator().manual_seed(seed)
-        return lambda obs: torch.rand(len(obs), env.act_dim, generator=g) * 2 - 1
-    if name == "scripted":
-        if env.env_id == "PickCube-v1":
-            if (env.obs_dim, env.act_dim) != (42, 7):
-                raise RlnbError("the scripted PickCube-v1 controller needs the state observation and pd_ee_delta_pose; drop --control-mode")
-            return pickcube_action
-        if env.env_id != "PickLite-v0": raise RlnbError(f"the scripted policy is for PickLite-v0 and PickCube-v1, not {env.env_id}; use --policy random")
-        return scripted_action
-    raise RlnbError(f"unknown policy {name!r}; choose 'random' or 'scripted'")
-
 def record_dataset(env_id: str, out: str | Path, episodes: int = 100, num_envs: int = 1, policy: str = "random",
                    seed: int = 0, device="auto", noise: float = 0.0, **env_kwargs) -> Path:
     "Record `episodes` episodes of `policy` (plus Gaussian action `noise`) on `env_id` into `out.h5` + `out.json` (ManiSkill's format)."
@@ -140,7 +118,7 @@ def record_dataset(env_id: str, out: str | Path, episodes: int = 100, num_envs: 
         if f.exists(): raise RlnbError(f"{f} already exists; choose another name or move it away")
     if episodes < 1: raise RlnbError(f"episodes must be at least 1 (got {episodes})")
     with make_env(env_id, num_envs=num_envs, device=device, seed=seed, **env_kwargs) as env:
-        record(env, _policy(policy, env, seed, noise), episodes, path=out, seed=seed)
+        record(env, recording_policy(policy, env, seed, noise), episodes, path=out, seed=seed)
     return h5
 
 def dataset_info(path: str | Path) -> dict:

@@ -17,8 +17,7 @@ from ..core.base import RlnbError, atomic_write_text
 from ..core.config import check_values, param, register_analysis
 from ..core.logger import to_markdown
 from ..core.runs import train
-from ..data.trajectories import record, trajectory_paths
-from ..envs.picklite import scripted_action
+from ..data.trajectories import record, recording_policy, trajectory_paths
 from ..envs.registry import make_env
 import rlnb.algos  # registers the algorithms the study trains
 from ..algos.sac import pipeline_iql_sac
@@ -54,6 +53,8 @@ class OffPolicyParams:
     init_temperature: float = param("SAC's initial temperature in every run (sparse rewards of 1 at gamma 0.8 need a small one)", 0.01, gt=0)
     batch_size: int = param("transitions per gradient step", 256, ge=1)
     runs_dir: str = param("where the study's folder goes", "runs")
+    out_dir: str = param("where the results go; empty: a new folder runs_dir/offpolicy-<time> (rlnb analyze: its run folder)", "")
+    command: str = param("the command line the experiment log records", "papermill analysis/offpolicy.ipynb")
     log_file: str = param("the experiment log every run appends an entry to", "experiments/log.md")
 
 # %% ../../nbs/analysis/52_offpolicy.ipynb #306a62f8
@@ -62,9 +63,8 @@ def demo_dataset(path, env_id: str, episodes: int, noise: float, seed: int = 0, 
     if env_id != "PickLite-v0": raise RlnbError(f"scripted demos exist for PickLite-v0 only; pass dataset=... for {env_id}")
     h5, _ = trajectory_paths(path)
     if not h5.exists():
-        g = torch.Generator().manual_seed(seed)
         with make_env(env_id, num_envs=min(episodes, 64), device="cpu", seed=seed, reward=reward) as env:
-            record(env, lambda o: (scripted_action(o) + noise * torch.randn(len(o), env.act_dim, generator=g)).clamp(-1, 1),
+            record(env, recording_policy("scripted", env, seed, noise, noise_seed=seed),
                    episodes, path=path, seed=seed)
     return h5
 

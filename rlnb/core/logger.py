@@ -54,7 +54,10 @@ class MetricLogger:
         self.iters.clear()
         self.rows.append(row)
         self.scalars({k: v for k, v in row.items() if k not in counters}, counters[step_key])
-        if not self.quiet: self.print(self.table_line(row, header=self.print_iterations or len(self.rows) % 20 == 1))
+        if not self.quiet:  # a header every 20 rows, and whenever the columns change (losses appear after warm-up)
+            cols = self.columns(row)
+            self.print(self.table_line(row, header=self.print_iterations or len(self.rows) % 20 == 1 or cols != getattr(self, "_cols", None)))
+            self._cols = cols
         return row
 
     def add_to_last_row(self, metrics: dict, step: int):

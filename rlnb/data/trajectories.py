@@ -16,7 +16,7 @@ import rlnb
 
 # %% auto #0
 __all__ = ['REQUIRED', 'trajectory_paths', 'load_trajectories', 'save_trajectories', 'acting', 'act', 'record', 'relabel',
-           'OfflineDataset']
+           'recording_policy', 'OfflineDataset']
 
 # %% ../../nbs/data/20_trajectories.ipynb #4477814c
 REQUIRED = ("obs", "actions", "terminated", "truncated")
@@ -196,6 +196,30 @@ def relabel(src, out, reward: str, tolerance: float = 0.1) -> tuple[Path, dict]:
     else: kw["reward"] = reward  # rlnb's built-in tasks
     save_trajectories(out, episodes, env_id, info.get("max_episode_steps", 0), kw, extra={"relabel": summary})
     return h5, summary
+
+# %% ../../nbs/data/20_trajectories.ipynb #e9c2c3bf
+def recording_policy(name: str, env, seed: int = 0, noise: float = 0.0, noise_seed: int | None = None):
+    "The recording policy `name` on `env`; `noise` > 0 adds N(0, noise) to its actions (from generator `noise_seed`, default `seed + 1`)."
+    if noise < 0 or noise != noise: raise RlnbError(f"noise must be a standard deviation >= 0 (got {noise}); 0 records the policy as it is")
+    pi = _base_policy(name, env, seed)
+    if not noise: return pi
+    g = torch.Generator().manual_seed(seed + 1 if noise_seed is None else noise_seed)
+    return lambda obs: (pi(obs) + noise * torch.randn(len(obs), env.act_dim, generator=g).to(obs.device)).clamp(-1, 1)
+
+def _base_policy(name: str, env, seed: int):
+    if name == "random":
+        g = torch.Generator().manual_seed(seed)
+        return lambda obs: torch.rand(len(obs), env.act_dim, generator=g) * 2 - 1
+    if name == "scripted":
+        if env.env_id == "PickCube-v1":
+            if (env.obs_dim, env.act_dim) != (42, 7):
+                raise RlnbError("the scripted PickCube-v1 controller needs the state observation and pd_ee_delta_pose; drop --control-mode")
+            from rlnb.envs.maniskill import pickcube_action
+            return pickcube_action
+        if env.env_id != "PickLite-v0": raise RlnbError(f"the scripted policy is for PickLite-v0 and PickCube-v1, not {env.env_id}; use --policy random")
+        from rlnb.envs.picklite import scripted_action
+        return scripted_action
+    raise RlnbError(f"unknown policy {name!r}; choose 'random' or 'scripted'")
 
 # %% ../../nbs/data/20_trajectories.ipynb #8c9bd72c
 class OfflineDataset:
