@@ -73,3 +73,17 @@ def test_each_analysis_declares_its_parameters_once():
         assert defaults.keys() <= cell.keys() | {"E"}, (name, defaults.keys() - cell.keys())
         src = (ROOT / "analysis" / f"{name}.ipynb").read_text()
         assert f"notebook_params({cls.__name__}" in src.replace("rk.", ""), name
+
+
+def test_offpolicy_analysis_writes_one_run_folder(tmp_path):
+    "`rlnb analyze offpolicy`: the notebook, its page, the study's table, curves, demos and runs in one run folder; the log names the command."
+    from conftest import cli
+    p = cli("analyze", "offpolicy", "-p", "seeds=[0]", "-p", "env_steps=300", "-p", "eval_env_steps=100", "-p", "learning_starts=100",
+            "-p", "demos=4", "-p", "eval_episodes=4", "-p", "hidden=16", "-p", "iql_steps=20", "-p", f"log_file={tmp_path / 'log.md'}",
+            "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path, check=0)
+    folders = list((tmp_path / "runs").iterdir())
+    assert len(folders) == 1, folders
+    out = folders[0]
+    for f in ("offpolicy.ipynb", "offpolicy.html", "table.md", "curves.png", "demos.h5", "runs.csv"): assert (out / f).exists(), f
+    assert sorted(r.name for r in (out / "runs").iterdir()) == ["iql-sac-s0-iql", "iql-sac-s0-sac", "rlpd-s0", "sac-s0"]
+    assert "| SAC from scratch | 1 |" in p.stdout and "rlnb analyze offpolicy" in (tmp_path / "log.md").read_text()

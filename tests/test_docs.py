@@ -28,7 +28,7 @@ def test_nbdev_preprocessing_runs(tmp_path):
     shutil.copytree(ROOT / "nbs", tmp_path / "nbs", symlinks=True)
     shutil.copytree(ROOT / "rlnb", tmp_path / "rlnb")
     code = ("from nbdev.quarto import refresh_quarto_yml\nfrom nbdev.serve import proc_nbs\n"
-            "refresh_quarto_yml(); print(proc_nbs(n_workers=0))")
+            "refresh_quarto_yml(); print(proc_nbs(n_workers=2))")
     p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
     proc = tmp_path / "_proc"
