@@ -82,6 +82,7 @@ def test_bad_input_is_one_sentence_and_writes_nothing(work, slide, demos):
     base = dict(hidden=16, eval_episodes=4, quiet=True, grad_steps_SAC=10, device="cpu")
     cases = [(dict(n_critics=2, critic_subset=3), "critic_subset=3 is larger than the ensemble"),
              (dict(offline_fraction=0.5), "no dataset is set"),
+             (dict(bc_weight=1.0), "bc_weight=1.0 clones the offline part of each batch, but the batch has none"),
              (dict(offline_fraction=1.5), "'offline_fraction' must be <= 1"),
              (dict(utd=0), "'utd' must be > 0"),
              (dict(batch_size=512, buffer_size=100), "more than the buffer keeps"),
@@ -115,3 +116,21 @@ def test_offline_data_sits_beside_online_data(demos):
     assert (b["obs"][:, None, :] == rows[None]).all(-1).any(-1).sum() == 16
     assert algo.update()["grad_steps"] == 64 - 48 + 1  # critic steps are earned once the ring holds a batch's 48 online rows
     algo.close()
+
+
+def test_the_behaviour_cloning_term_holds_the_actor_to_the_demos(demos):
+    "bc_weight: actor steps on a batch whose offline rows are demos pull tanh(mu(s)) toward the demos' actions; without it they do not."
+    gaps = {}
+    for w in (0.0, 10.0):
+        cfg = load_config("sac", overrides=dict(device="cpu", hidden=32, dataset=str(demos / "demos.h5"), offline_fraction=0.5, learning_starts=0,
+                                                batch_size=64, bc_weight=w, lr_actor=1e-3, init_temperature=1e-3), env={})
+        algo = SAC(cfg)
+        for _ in range(32): algo.collect()
+        blk = algo.buffer.sample(64, algo.gen, blocks=200, offline_fraction=0.5)
+        for j in range(200): m = algo.actor_step({k: v[j] for k, v in blk.items()})
+        n = algo.buffer.n_offline
+        obs, act = algo.buffer.data[:n, :algo.env.obs_dim], algo.buffer.data[:n, algo.env.obs_dim:algo.env.obs_dim + algo.env.act_dim]
+        gaps[w] = float(((algo.actor.act(obs) - act) ** 2).sum(-1).mean())
+        assert ("bc_loss" in m) == (w > 0)
+        algo.close()
+    assert gaps[10.0] < 0.5 * gaps[0.0], gaps

@@ -67,6 +67,8 @@ class SACConfig(EnvConfig):
                                      "(`rlnb pipeline iql-sac` sets it); null = from scratch", None)
     bootstrap_terminated: bool = param("bootstrap at termination too (ManiSkill's bootstrap_at_done='always'); truncation "
                                        "always bootstraps", False)
+    bc_weight: float = param("weight of a behaviour-cloning term in the actor's loss: bc_weight x |tanh mu(s) - a|^2 on the "
+                             "offline part of each batch (TD3+BC's idea; keeps a pretrained actor near its data); 0 = off", 0.0, ge=0)
     num_envs: int = 1
     layers: int = 2
     iterations: int = 1000          # one env step of num_envs envs per iteration: a table row per 1000 of them
@@ -97,6 +99,9 @@ def check_sac(c) -> OfflineDataset | None:
     if k and not c.dataset:
         raise RlnbError(f"offline_fraction={c.offline_fraction} draws from offline data, but no dataset is set; "
                         "set dataset=<file.h5> (record one with `rlnb record`) or offline_fraction=0")
+    if c.bc_weight > 0 and not k:
+        raise RlnbError(f"bc_weight={c.bc_weight} clones the offline part of each batch, but the batch has none; set dataset=<file.h5> "
+                        "and offline_fraction > 0, or bc_weight=0")
     if c.batch_size - k > c.buffer_size:
         raise RlnbError(f"a batch takes {c.batch_size - k} online transitions, more than the buffer keeps "
                         f"(buffer_size={c.buffer_size}); lower batch_size or raise buffer_size")
@@ -172,8 +177,14 @@ class SAC(EnvAlgo):
         q = q.min(0).values if c.actor_q == "min" else q.mean(0)
         alpha = self.log_alpha.detach().exp()
         loss = (alpha * logp - q).mean()
+        out = {}
+        if c.bc_weight:  # the first offline_fraction of the batch's rows are the offline ones (ReplayBuffer.sample)
+            k = self.cfg.batch_size - self.online_rows
+            bc = ((torch.tanh(self.actor(b["obs"][:k])[0]) - b["actions"][:k]) ** 2).sum(-1).mean()
+            loss = loss + c.bc_weight * bc
+            out["bc_loss"] = bc.detach()
         self.opt_actor.zero_grad(set_to_none=True); loss.backward(); self.opt_actor.step()
-        out = {"actor_loss": loss.detach(), "entropy": -logp.detach().mean(), "alpha": alpha}
+        out |= {"actor_loss": loss.detach(), "entropy": -logp.detach().mean(), "alpha": alpha}
         if c.autotune:
             t_loss = (self.log_alpha.exp() * (-logp.detach() - self.target_entropy)).mean()
             self.opt_alpha.zero_grad(set_to_none=True); t_loss.backward(); self.opt_alpha.step()
