@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/api.html.md"""
 
 # %% ../nbs/90_api.ipynb #e4b47783
 from __future__ import annotations
-import time, warnings
+import time
 from pathlib import Path
 import gymnasium as gym
 import pandas as pd
@@ -23,7 +23,7 @@ from .core.runs import Run, fresh_dir, resume, show_config, train, unused_dir
 from .algos.sac import pipeline_iql_sac, sac_actor  # the IQL -> SAC pipeline lives with SAC; rlnb.api offers it with the rest
 from .core.checkpoint import load_checkpoint
 from .data.evaluate import evaluate
-from .data.trajectories import OfflineDataset, load_trajectories, record, recording_policy, relabel, trajectory_paths
+from .data.trajectories import load_trajectories, reader_notes, record, recording_policy, relabel, trajectory_paths
 from .envs.maniskill import maniskill_ids
 from .envs.registry import BUILTIN, dataset_reward, env_kwargs, make_env
 from .policies.checkpoints import ladder, load_policy, pick_checkpoint, read_policy
@@ -133,10 +133,7 @@ def dataset_info(path: str | Path) -> dict:
            "rewards": dataset_reward(meta["env_info"]) or ("yes" if eps and all("rewards" in e for e in eps) else "none"),
            "env_states": bool(eps) and all("env_states" in e for e in eps),
            "source": meta.get("source", "ManiSkill")}
-    if eps and all("rewards" in e for e in eps):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for i, note in enumerate(OfflineDataset(eps, device="cpu", max_steps=out["max_episode_steps"]).notes): out[f"note {i + 1}"] = note
+    for i, note in enumerate(reader_notes(eps, out["max_episode_steps"]) if eps else []): out[f"note {i + 1}"] = note
     return out
 
 def relabel_dataset(src: str | Path, out: str | Path, reward: str) -> Path:

@@ -16,7 +16,7 @@ import rlnb
 
 # %% auto #0
 __all__ = ['REQUIRED', 'trajectory_paths', 'load_trajectories', 'save_trajectories', 'acting', 'act', 'record', 'relabel',
-           'recording_policy', 'OfflineDataset']
+           'recording_policy', 'reader_notes', 'OfflineDataset']
 
 # %% ../../nbs/data/20_trajectories.ipynb #4477814c
 REQUIRED = ("obs", "actions", "terminated", "truncated")
@@ -222,6 +222,21 @@ def _base_policy(name: str, env, seed: int):
     raise RlnbError(f"unknown policy {name!r}; choose 'random' or 'scripted'")
 
 # %% ../../nbs/data/20_trajectories.ipynb #8c9bd72c
+def reader_notes(episodes: list[dict], max_steps: int | None = None) -> list[str]:
+    "What `OfflineDataset` does with episodes that are not plain env episodes, one sentence each (empty if nothing)."
+    lens = np.array([len(ep["actions"]) for ep in episodes])
+    flag = lambda ep, k: np.asarray(ep[k], bool).reshape(-1)
+    inner = sum(bool(flag(ep, "truncated")[:-1].any()) for ep in episodes)
+    cut = sum(not (flag(ep, "terminated")[-1] or flag(ep, "truncated")[-1]) for ep in episodes)
+    notes = []
+    if max_steps is not None and (lens > max_steps).any():
+        notes.append(f"{(lens > max_steps).sum()} of {len(lens)} episodes are longer than the task's {max_steps}-step "
+                     f"limit (up to {lens.max()} steps): every step is used as a transition")
+    if inner: notes.append(f"{inner} episodes have 'truncated' set before their last step (a recorder's time limit); "
+                           f"it is cleared there, so only an episode's last step ends it")
+    if cut: notes.append(f"{cut} episodes end with neither flag (a cut recording): their last step counts as truncated (it bootstraps)")
+    return notes
+
 class OfflineDataset:
     "Transitions of a list of episodes as tensors on one device, with batched sampling."
     def __init__(self, episodes: list[dict], gamma: float = 0.99, device="auto", seed: int = 0, max_steps: int | None = None):
@@ -231,14 +246,15 @@ class OfflineDataset:
                             "replay_trajectory can add them) before using them as an offline dataset")
         self.device, self.gamma = get_device(device), gamma
         cols = {k: [] for k in ("obs", "actions", "rewards", "next_obs", "terminated", "truncated", "returns")}
-        cut = inner = 0
+        self.notes = reader_notes(episodes, max_steps)  # what the reader does with episodes that are not plain env episodes
+        for note in self.notes: warnings.warn(f"offline data: {note}")
         for ep in episodes:
             T = len(ep["actions"])
             r = np.asarray(ep["rewards"], np.float32).reshape(T)
             tr = np.asarray(ep["truncated"], bool).reshape(T).copy()
             te = np.asarray(ep["terminated"], bool).reshape(T)
-            inner += bool(tr[:-1].any()); tr[:-1] = False  # a time limit's mark inside an episode: the data goes on
-            if not (te[-1] or tr[-1]): tr[-1] = True; cut += 1
+            tr[:-1] = False  # a time limit's mark inside an episode: the data goes on
+            if not (te[-1] or tr[-1]): tr[-1] = True
             g = np.zeros(T, np.float32); acc = 0.0
             for t in range(T - 1, -1, -1): acc = r[t] + gamma * acc; g[t] = acc
             obs = np.asarray(ep["obs"], np.float32)
@@ -247,16 +263,6 @@ class OfflineDataset:
         for k, v in cols.items(): setattr(self, k, torch.as_tensor(np.concatenate(v), device=self.device))
         self.n_episodes = len(episodes)
         self.gen = torch.Generator(self.device).manual_seed(seed)
-        lens = np.array([len(ep["actions"]) for ep in episodes])
-        self.notes = []  # what the reader did with episodes that are not plain env episodes
-        if max_steps is not None and (lens > max_steps).any():
-            self.notes.append(f"{(lens > max_steps).sum()} of {len(lens)} episodes are longer than the task's {max_steps}-step "
-                              f"limit (up to {lens.max()} steps): every step is used as a transition")
-        if inner: self.notes.append(f"{inner} episodes have 'truncated' set before their last step (a recorder's time limit); "
-                                    f"it is cleared there, so only an episode's last step ends it")
-        if cut: self.notes.append(f"{cut} episodes end with neither flag (a cut recording): their last step counts as truncated "
-                                  f"(it bootstraps)")
-        for note in self.notes: warnings.warn(f"offline data: {note}")
 
     @classmethod
     def from_file(cls, path, **kwargs) -> "OfflineDataset":
