@@ -21,6 +21,6 @@ if [ "$before" != "$after" ]; then
 fi
 echo "== nbdev-test"
 nbdev-test --n-workers 2
-echo "== pytest"
-python -m pytest tests "$@"
+echo "== pytest (one worker per core, up to 4; each worker and what it starts uses one thread)"
+python -m pytest -n auto --maxprocesses 4 tests "$@"
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -5,6 +5,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 RLNB = shutil.which("rlnb", path=str(Path(sys.executable).parent)) or "rlnb"
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Several workers share the cores (scripts/test.sh: one per core): torch's default of one thread per core in
+    # every worker, and in every CLI, kernel and env process a worker starts, oversubscribes them several times over.
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+    import torch
+    torch.set_num_threads(1)
+
 
 @pytest.fixture
 def work(tmp_path, monkeypatch):
