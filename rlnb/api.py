@@ -30,7 +30,7 @@ from .policies.checkpoints import ladder, load_policy, pick_checkpoint, read_pol
 
 # %% auto #0
 __all__ = ['ANALYSIS_DIR', 'pretrain', 'finetune', 'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info',
-           'relabel_dataset', 'list_envs', 'analysis_params', 'analyses', 'analyze']
+           'relabel_dataset', 'list_envs', 'analysis_params', 'analyses', 'check_analysis_params', 'analyze']
 
 # %% ../nbs/90_api.ipynb #1f3eda75
 def pretrain(config=None, overrides: dict | None = None, *, source="override", command=None, notes="pretraining") -> Run:
@@ -165,22 +165,28 @@ def analyses() -> dict[str, dict]:
     "Every analysis notebook and its parameters."
     return {n: analysis_params(n) for n in _analysis_names()}
 
-def analyze(name: str, params: dict | None = None, *, runs_dir: str | Path = "runs", command: str | None = None,
-            cell_timeout: int = 7200) -> Path:
-    "Run analysis/<name>.ipynb with papermill into a new run folder; write its HTML page there too. Returns the folder."
-    import difflib, shutil
-    import papermill as pm
-    from nbconvert import HTMLExporter
+def check_analysis_params(name: str, params: dict) -> dict:
+    "Refuse parameters analysis `name` does not have (the closest named) or, where it declares them, wrong values. Returns its parameters."
+    import difflib
     known = analysis_params(name)
-    params = dict(params or {})
     bad = [k for k in params if k not in known]
     if bad:
         close = difflib.get_close_matches(bad[0], known, 1)
         raise RlnbError(f"analysis {name} has no parameter {bad[0]!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
                         f"its parameters: {', '.join(known)}")
-    if name in ANALYSES:  # checked before a folder or a kernel exists, by the notebook's own parameter class
+    if name in ANALYSES:  # the notebook's own parameter class checks types and ranges
         cls = ANALYSES[name]
         load_params(cls, {k: v for k, v in params.items() if k in config_keys(cls)}, f"rlnb analyze {name} -p")
+    return known
+
+def analyze(name: str, params: dict | None = None, *, runs_dir: str | Path = "runs", command: str | None = None,
+            cell_timeout: int = 7200) -> Path:
+    "Run analysis/<name>.ipynb with papermill into a new run folder; write its HTML page there too. Returns the folder."
+    import shutil
+    import papermill as pm
+    from nbconvert import HTMLExporter
+    params = dict(params or {})
+    known = check_analysis_params(name, params)  # before a folder or a kernel exists
     runs_dir = in_project(runs_dir)  # a relative runs_dir starts at the project (core.base.project_dir)
     out, new_root = fresh_dir(runs_dir, name), not Path(runs_dir).exists()
     for k, v in (("out_dir", str(out)), ("runs_dir", str(runs_dir)), ("command", command or f"rlnb.api.analyze({name!r})")):

@@ -1,4 +1,4 @@
-"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `record`, `data`, `analyze` and `main`, each a thin layer over `rlnb.api`.
+"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `record`, `data`, `analyze`, `sweep` and `main`, each a thin layer over `rlnb.api`.
 
 Docs: https://rlnb.github.io/rlnb/cli.html.md"""
 
@@ -79,6 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     an.add_argument("name", nargs="?", help="the analysis; without it, list the analyses and their parameters")
     an.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="a notebook parameter, read as YAML (repeatable)")
     an.add_argument("--runs-dir", default="runs", help="where the run folder goes (default runs)")
+    sw = sub.add_parser("sweep", help="run every point of a sweep file (a grid of parameters x seeds) on Ray, resumable, with a "
+                        "report (rlnb sweep FILE); or write a sweep folder's report again (rlnb sweep report DIR)")
+    sw.add_argument("words", nargs="+", metavar="FILE | report DIR")
+    sw.add_argument("--out", help="the sweep folder (default runs/sweep-<file name>); rerunning into it resumes")
+    sw.add_argument("--address", help="an existing Ray cluster (e.g. 10.0.0.1:6379, as ray start --head prints); default: an "
+                    "embedded local Ray with one slot per core")
+    sw.add_argument("--retry-failed", action="store_true", help="run failed points again (at most two attempts in all)")
+    sw.add_argument("--no-report", action="store_true", help="skip the report at the end")
     m = sub.add_parser("main", help="the main job: pretrain PPO, pick the 40%% rung, fine-tune, summarise")
     m.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a value of both phases (repeatable)")
     m.add_argument("--target", type=float, default=0.4, help="deterministic success of the rung to fine-tune from")
@@ -174,6 +182,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"run folder: {out}")
                 print(f"notebook: {out / (args.name + '.ipynb')}  page: {out / (args.name + '.html')}")
                 for f in sorted(out.glob("*.md")): print(f.read_text())
+        elif args.cmd == "sweep":
+            from . import sweep
+            w = args.words
+            if w[0] == "report":
+                if len(w) != 2: raise RlnbError("usage: rlnb sweep report DIR (a sweep folder, e.g. runs/sweep-grid)")
+                print(f"report: {sweep.sweep_report(w[1])}")
+            else:
+                if len(w) != 1: raise RlnbError("rlnb sweep takes one sweep file (rlnb sweep grid.yaml), or report DIR")
+                root = sweep.run_sweep(w[0], args.out, address=args.address, retry_failed=args.retry_failed, report=not args.no_report)
+                c = sweep.open_sweep(root).counts()
+                print(f"sweep folder: {root}  ({c['done']} done, {c['failed']} failed)")
+                if not args.no_report: print(f"report: {root / 'report.html'}")
+                if c["failed"]: return 1
         elif args.cmd == "resume":
             _summary(api.resume(args.path, parse_sets(args.set), command=cmd))
     except RlnbError as e:

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import ROOT, assert_user_error, cli, papermill, snapshot
+from conftest import ROOT, assert_user_error, cli, papermill, screenshot, snapshot
 from rlnb.core.base import RlnbError
 from rlnb.envs.picklite import PickLite
 from rlnb.analysis.ranking import (SHIPPED_CHECKPOINT, estimate, explorer, ground_truth, load_policy, parse_estimator, rank_metrics,
@@ -93,12 +93,6 @@ def test_explorer_is_live_and_has_a_static_view():
     assert w._repr_mimebundle_()["image/png"] != first
 
 
-def _not_blank(png: Path) -> float:
-    from matplotlib.image import imread
-    img = imread(str(png))[..., :3]
-    return float((img.std(axis=(0, 1))).mean()), float((img.mean(-1) < 0.9).mean())
-
-
 def test_ranking_analysis_cli_run_folder_log_html_and_screenshot(work):
     p = cli("analyze", "ranking", *SMALL, "-p", "log_file=log.md", check=0)
     out = next((work / "runs").glob("ranking-*"))
@@ -118,12 +112,7 @@ def test_ranking_analysis_cli_run_folder_log_html_and_screenshot(work):
     assert log.count("\n## ranking ") == 1 and "rlnb analyze ranking" in log
     nb = json.loads((out / "ranking.ipynb").read_text())
     assert any("injected-parameters" in c["metadata"].get("tags", []) for c in nb["cells"])
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "headless chromium is needed (scripts/test.sh installs it: apt-get install chromium)"
-    shot = work / "shot.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,3000",
-                    f"--screenshot={shot}", (out / "ranking.html").as_uri()], capture_output=True, timeout=120)
-    spread, ink = _not_blank(shot)
+    spread, ink = screenshot(out / "ranking.html", work / "shot.png")
     assert spread > 0.05 and ink > 0.02, (spread, ink)                     # text, tables and figures, not a blank page
 
 
