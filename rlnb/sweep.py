@@ -251,7 +251,8 @@ def _ray(address: str | None, cpus: float):
     except (ConnectionError, RuntimeError, ValueError) as e:
         where = f"at {address}" if address else "locally"
         raise RlnbError(f"could not start or reach Ray {where} ({str(e).splitlines()[0][:200]}); "
-                        + ("check the address (ray status on the head node prints it) and that this machine can reach it"
+                        + ("check the address (ray status on the head node prints it), that this machine can reach it, and, for a cluster "
+                           "with token authentication, RAY_AUTH_MODE=token and its RAY_AUTH_TOKEN"
                            if address else "check that /tmp is writable and no other Ray holds its ports")) from None
     return ray
 

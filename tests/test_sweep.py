@@ -92,19 +92,21 @@ def _free_port() -> int:
 
 
 def test_sweep_on_a_two_node_ray_cluster_uses_both_nodes(work):
-    ray = str(Path(sys.executable).parent / "ray")
-    port = _free_port()
+    """A Ray head and a second node on this machine (Ray turns 127.0.0.1 into the machine's own address, so the nodes
+    listen there; nothing leaves the machine), with their own token; the sweep goes to them with --address."""
+    import secrets
+    ray, port = str(Path(sys.executable).parent / "ray"), _free_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
     common = ["--block", "--num-cpus=1", "--num-gpus=0", "--disable-usage-stats"]
-    head = subprocess.Popen([ray, "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--include-dashboard=false",
-                             *common], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    nodes = [head]
+    start = lambda *a: subprocess.Popen([ray, "start", *a, *common], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+    nodes = [start("--head", f"--port={port}", "--include-dashboard=false")]
     try:
-        time.sleep(8)
-        nodes.append(subprocess.Popen([ray, "start", f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1", *common],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
-        time.sleep(8)
+        time.sleep(6)
+        nodes.append(start(f"--address=127.0.0.1:{port}"))
+        time.sleep(6)
         f = write(work, "two.yaml", DEMO | {"grid": {"lr": [0.001, 0.003]}, "seeds": [0, 1]})
-        p = cli("sweep", str(f), "--address", f"127.0.0.1:{port}", "--no-report", check=0)
+        p = cli("sweep", str(f), "--address", f"127.0.0.1:{port}", "--no-report", env=env, check=0)
         st = state(work / "runs" / "sweep-two")
         assert all(v["state"] == "done" for v in st.values())
         assert len({v["node"] for v in st.values()}) == 2, st    # points ran on both nodes
