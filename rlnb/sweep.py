@@ -224,9 +224,9 @@ class SweepFolder:
         shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
         with tarfile.open(fileobj=io.BytesIO(res["tar"]), mode="r:gz") as tar: tar.extractall(tmp, filter="data")
         runs = sorted((tmp / "runs").iterdir()) if (tmp / "runs").is_dir() else []
-        if runs:  # the run folder's contents become the point's folder
+        if len(runs) == 1:  # one run folder (rlnb train): its contents become the point's folder
             for f in runs[0].iterdir(): f.rename(tmp / f.name)
-            shutil.rmtree(tmp / "runs")
+            shutil.rmtree(tmp / "runs")  # several (an analysis and the runs it made): kept side by side under runs/
         shutil.rmtree(dest, ignore_errors=True); tmp.rename(dest)
         entry = dest / "log.md"
         if res["rc"] == 0 and entry.is_file():
@@ -247,7 +247,7 @@ def _ray(address: str | None, cpus: float):
     kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", configure_logging=True)
     try:
         if address: ray.init(address=address, **kw)
-        else: ray.init(num_cpus=os.cpu_count(), **kw)
+        else: ray.init(address="local", num_cpus=os.cpu_count(), **kw)  # a new embedded cluster, never one a `ray start` left running
     except (ConnectionError, RuntimeError, ValueError) as e:
         where = f"at {address}" if address else "locally"
         raise RlnbError(f"could not start or reach Ray {where} ({str(e).splitlines()[0][:200]}); "
@@ -368,7 +368,9 @@ def sweep_results(root: str | Path) -> dict:
             finals.append({**base, **{m: ev[m].iloc[-1] if len(ev) else np.nan for m in metrics}})
             if sw.x in ev: curves.append(ev[[sw.x, *metrics]].assign(**base))
         else:
-            t = pd.read_csv(d / sw.results)
+            found = sorted(d.rglob(sw.results))
+            if not found: failed.append({**base, "error": f"finished without a {sw.results}"}); continue
+            t = pd.read_csv(found[0])
             metrics = sw.metrics or [c for c in t.select_dtypes("number").columns if c not in ("seed", "seeds")]
             keep = [c for c in ([sw.label] if sw.label else []) if c in t]
             finals += [{**base, **r} for r in t[keep + metrics].to_dict("records")]

@@ -137,3 +137,18 @@ def test_bad_sweeps_are_one_sentence_and_change_nothing(work):
     assert snapshot(work) == before
     assert_user_error(cli("sweep", "missing.yaml"), "sweep file missing.yaml does not exist")
     assert_user_error(cli("sweep", "report", str(work)), "is not a sweep folder")
+
+
+def test_sweep_of_an_analysis_notebook_runs_papermill_inside_ray(work):
+    f = write(work, "nb.yaml", {"target": "analyze demo_seeds", "set": {"total_timesteps": 8192}, "grid": {"lr": [0.003]},
+                                "seeds": [0, 1], "results": "results.csv", "metrics": ["eval/success"]})
+    cli("sweep", str(f), check=0)
+    root = work / "runs" / "sweep-nb"
+    for pid in state(root):
+        d = root / "points" / pid
+        nb = json.loads(next(d.rglob("demo_seeds.ipynb")).read_text())   # the executed notebook, with the point's parameters
+        inj = "".join(next(c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))["source"])
+        assert f"seeds = [{pid.rsplit('_', 1)[1]}]" in inj and "lr = 0.003" in inj, inj
+        assert len(list(d.rglob("results.csv"))) == 1
+    t = sweep_table(sweep_results(root))
+    assert list(t.config) == ["lr=0.003"] and t.seeds.tolist() == [2]
