@@ -120,6 +120,8 @@ def compare(start, oracle, out_dir, *, seeds=(0, 1, 2), budget: int = 50_000, me
                                         "success": df["eval/success"].values}))
             rows.append({"method": label, "seed": s, "peak": df["eval/success"].max(), "final": df["eval/success"].iloc[-1],
                          "mc_steps": float(df["mc_steps"].iloc[-1]) if "mc_steps" in df else 0.0, "run": str(run.run_dir)})
+            print(f"comparison {len(rows)}/{len(methods) * len(seeds)}: {label}, seed {s}: final {rows[-1]['final']:.3f} "
+                  f"({time.time() - t0:.0f} s elapsed)", flush=True)  # minutes pass between runs: say each one
     per_run = pd.DataFrame(rows)
     start_success = pre.get("eval", {}).get("eval/success", float("nan"))
     table = (per_run.groupby("method", sort=False)
