@@ -152,3 +152,22 @@ def test_sweep_of_an_analysis_notebook_runs_papermill_inside_ray(work):
         assert len(list(d.rglob("results.csv"))) == 1
     t = sweep_table(sweep_results(root))
     assert list(t.config) == ["lr=0.003"] and t.seeds.tolist() == [2]
+
+
+def test_ctrl_c_stops_a_sweep_cleanly_and_a_rerun_finishes_it(work):
+    f = write(work, "c.yaml", DEMO | {"grid": {"lr": [0.001, 0.003, 0.01]}, "seeds": [0]})
+    root = work / "runs" / "sweep-c"
+    drv = subprocess.Popen([RLNB, "sweep", str(f), "--no-report"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, start_new_session=True)
+    t0 = time.time()
+    while time.time() - t0 < 240 and not ((root / "state.json").is_file() and "done" in (root / "state.json").read_text()):
+        time.sleep(0.2)
+    drv.send_signal(signal.SIGINT)
+    out, err = drv.communicate(timeout=120)
+    assert drv.returncode == 130, (out, err)
+    assert "sweep stopped (Ctrl-C)" in err and "rerun the same command" in err, err
+    st = state(root)
+    assert "running" not in {v["state"] for v in st.values()} and "done" in {v["state"] for v in st.values()}
+    assert not list((root / "points").glob(".*"))
+    cli("sweep", str(f), "--no-report", check=0)
+    assert {v["state"] for v in state(root).values()} == {"done"}
