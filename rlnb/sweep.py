@@ -173,14 +173,19 @@ def run_point(argv: list[str], threads: int, env: dict, timeout: float | None = 
     return {"rc": rc, "out": _tail(out), "err": _tail(err), "host": socket.gethostname(), "node": node, "pid": os.getpid(),
             "time_s": round(time.time() - t0, 2), "tar": buf.getvalue()}
 
+def _abs_paths(params: dict) -> dict:
+    "Values naming a file or folder of the project (data/x.pt, runs/pre/best.pt) made absolute: a point runs elsewhere."
+    return {k: str(in_project(v).resolve()) if isinstance(v, str) and ("/" in v or "." in v) and not Path(v).is_absolute()
+            and in_project(v).exists() else v for k, v in params.items()}
+
 def point_argv(sw: Sweep, p: dict) -> list[str]:
     "The `rlnb` command line of point `p`; {TMP} is its temporary folder on the machine that runs it."
     yml = lambda v: yaml.safe_dump(v, default_flow_style=True, width=10**6).strip().removesuffix("\n...").strip()
     if sw.kind == "train":
-        sets = {**p["params"], "runs_dir": "{TMP}/runs", "log_file": "{TMP}/log.md", "name": p["id"], "quiet": True}
+        sets = {**_abs_paths(p["params"]), "runs_dir": "{TMP}/runs", "log_file": "{TMP}/log.md", "name": p["id"], "quiet": True}
         return ["train", sw.name, *(["-c", str(Path(sw.config).resolve()) if Path(sw.config).is_file() else sw.config] if sw.config else []),
                 *itertools.chain.from_iterable(("-s", f"{k}={yml(v)}") for k, v in sets.items())]
-    params = dict(p["params"])
+    params = _abs_paths(p["params"])
     if "log_file" in analysis_params(sw.name): params["log_file"] = "{TMP}/log.md"
     return ["analyze", sw.name, "--runs-dir", "{TMP}/runs", *itertools.chain.from_iterable(("-p", f"{k}={yml(v)}") for k, v in params.items())]
 
