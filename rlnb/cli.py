@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", help="the sweep folder (default runs/sweep-<file name>); rerunning into it resumes")
     sw.add_argument("--address", help="an existing Ray cluster (e.g. 10.0.0.1:6379, as ray start --head prints); default: an "
                     "embedded local Ray with one slot per core")
+    sw.add_argument("--parallel", type=int, help="at most this many points at once (default: as many as the CPUs allow)")
     sw.add_argument("--retry-failed", action="store_true", help="run failed points again (at most two attempts in all)")
     sw.add_argument("--no-report", action="store_true", help="skip the report at the end")
     m = sub.add_parser("main", help="the main job: pretrain PPO, pick the 40%% rung, fine-tune, summarise")
@@ -190,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"report: {sweep.sweep_report(w[1])}")
             else:
                 if len(w) != 1: raise RlnbError("rlnb sweep takes one sweep file (rlnb sweep grid.yaml), or report DIR")
-                root = sweep.run_sweep(w[0], args.out, address=args.address, retry_failed=args.retry_failed, report=not args.no_report)
+                root = sweep.run_sweep(w[0], args.out, address=args.address, retry_failed=args.retry_failed, report=not args.no_report,
+                                       parallel=args.parallel)
                 c = sweep.open_sweep(root).counts()
                 print(f"sweep folder: {root}  ({c['done']} done, {c['failed']} failed)")
                 if not args.no_report: print(f"report: {root / 'report.html'}")

@@ -292,10 +292,11 @@ class Progress:
         if self.tty and not self.quiet: print(file=self.stream, flush=True)
 
 def run_sweep(spec, out: str | Path | None = None, *, address: str | None = None, retry_failed: bool = False,
-              report: bool = True, quiet: bool = False, point_timeout: float | None = None) -> Path:
+              report: bool = True, quiet: bool = False, point_timeout: float | None = None, parallel: int | None = None) -> Path:
     """Run every point of the sweep `spec` (a YAML file or a dict) on Ray, in parallel as the declared resources allow,
     gathering each point's run folder into `out` (default runs/sweep-<file name>); finished points are skipped when rerun.
-    Returns the sweep folder."""
+    `parallel` caps the points running at once (default: as many as the cluster's CPUs allow). Returns the sweep folder."""
+    if parallel is not None and parallel < 1: raise RlnbError(f"parallel must be at least 1 point at a time (got {parallel})")
     sw = load_sweep(spec)
     spec_text = Path(spec).read_text() if not isinstance(spec, dict) else yaml.safe_dump(spec, sort_keys=False)
     stem = Path(spec).stem if not isinstance(spec, dict) else "sweep"
@@ -312,6 +313,7 @@ def run_sweep(spec, out: str | Path | None = None, *, address: str | None = None
         env = {k: os.environ[k] for k in ("QA_STEPS",) if k in os.environ}
         threads = max(1, int(sw.cpus))
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) // sw.cpus))  # submitted = running: 'running' means it
+        if parallel: slots = min(slots, parallel)
         refs, queue = {}, list(todo)
         for p in todo: folder.state[p["id"]]["state"] = "pending"
         try:
