@@ -38,6 +38,7 @@ SWEEP_KEYS = {
     "x": "the report's x-axis column (train: env_steps)",
     "results": "analyze: the CSV each run folder holds that the report reads (default table.csv)",
     "label": "analyze: the column of that CSV naming its rows (e.g. method); the report keeps rows apart by it",
+    "log_file": "the experiment log each finished point's entry is appended to (default experiments/log.md)",
 }
 
 @dataclass
@@ -55,6 +56,7 @@ class Sweep:
     x: str = "env_steps"
     results: str = "table.csv"
     label: str | None = None
+    log_file: str = "experiments/log.md"
 
     @property
     def kind(self) -> str: return self.target.split()[0]
@@ -236,7 +238,7 @@ class SweepFolder:
         entry = dest / "log.md"
         if res["rc"] == 0 and entry.is_file():
             text = entry.read_text()
-            append_entry("experiments/log.md", text[text.find("\n## "):] if "\n## " in text else text)
+            append_entry(self.sw.log_file, text[text.find("\n## "):] if "\n## " in text else text)
         st.update(state="done" if res["rc"] == 0 else "failed", host=res["host"], node=res["node"], time_s=res["time_s"],
                   error=None if res["rc"] == 0 else (res["err"] or res["out"] or f"exit status {res['rc']}"), exit=res["rc"])
         self.save()
@@ -317,21 +319,25 @@ def run_sweep(spec, out: str | Path | None = None, *, address: str | None = None
         refs, queue = {}, list(todo)
         for p in todo: folder.state[p["id"]]["state"] = "pending"
         try:
+            finished = []
             while refs or queue:
                 while queue and len(refs) < slots:
                     p = queue.pop(0)
                     refs[task.remote(point_argv(sw, p), threads, env, point_timeout)] = p
                     folder.state[p["id"]].update(state="running", attempts=folder.state[p["id"]]["attempts"] + 1, error=None)
-                    folder.save(); prog.update(folder.counts())
+                    folder.save()
+                for p in finished: prog.update(folder.counts(), (p, folder.state[p["id"]]))  # said once the next ones started
+                if not finished: prog.update(folder.counts())
                 ready, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
+                finished = []
                 for r in ready:
                     p = refs.pop(r)
                     try: res = ray.get(r)
                     except Exception as e:  # the worker or its machine died
                         res = {"rc": -1, "out": "", "err": _tail(str(e), 6), "host": "?", "node": "", "time_s": 0.0, "tar": _empty_tar()}
                     folder.gather(p, res)
-                    prog.update(folder.counts(), (p, folder.state[p["id"]]))
-                if not ready: prog.update(folder.counts())
+                    finished.append(p)
+            for p in finished: prog.update(folder.counts(), (p, folder.state[p["id"]]))
         except KeyboardInterrupt:
             for r, p in refs.items():
                 ray.cancel(r, force=True)

@@ -58,7 +58,7 @@ def test_sweep_runs_points_records_a_failure_and_reports(work):
     assert snapshot(root / "points" / good) == before and state(root)[good]["attempts"] == 1
 
 def test_sweep_killed_with_sigkill_resumes_each_point_once_with_the_same_report(work):
-    spec = DEMO | {"grid": {"lr": [0.001, 0.003, 0.01]}, "seeds": [0, 1]}
+    spec = DEMO | {"grid": {"lr": [0.001, 0.01]}, "seeds": [0, 1]}
     f = write(work, "k.yaml", spec)
     root = work / "runs" / "sweep-k"
     drv = subprocess.Popen([RLNB, "sweep", str(f), "--no-report"], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -67,15 +67,15 @@ def test_sweep_killed_with_sigkill_resumes_each_point_once_with_the_same_report(
     while time.time() - t0 < 240:
         if (root / "state.json").is_file():
             c = [v["state"] for v in state(root).values()]
-            if c.count("done") >= 2: break
+            if c.count("done") >= 1: break
         time.sleep(0.2)
     os.kill(drv.pid, signal.SIGKILL); drv.wait()
     mid = [v["state"] for v in state(root).values()]
-    assert 2 <= mid.count("done") < 6, mid
+    assert 1 <= mid.count("done") < 4, mid
     p = cli("sweep", str(f), check=0)
     st = state(root)
     assert all(v["state"] == "done" for v in st.values())
-    assert sum(v["attempts"] for v in st.values()) <= 6 + 2  # at most the two that were running when killed ran twice
+    assert sum(v["attempts"] for v in st.values()) <= 4 + 2  # at most the two that were running when killed ran twice
     log = (work / "experiments" / "log.md").read_text()
     for pid in st: assert log.count(f"\n## {pid}\n") == 1, pid   # every point done, and recorded, exactly once
     assert not list((root / "points").glob(".*"))               # no half-unpacked folder left
