@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/sweep.html.md"""
 
 # %% ../nbs/92_sweep.ipynb #cf4edb3b
 from __future__ import annotations
-import difflib, hashlib, io, itertools, json, os, re, shutil, signal, socket, subprocess, sys, tarfile, tempfile, time
+import difflib, fcntl, hashlib, io, itertools, json, os, re, shutil, signal, socket, subprocess, sys, tarfile, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -80,9 +80,12 @@ def load_sweep(spec: str | Path | dict) -> Sweep:
             close = difflib.get_close_matches(str(k), SWEEP_KEYS, 1)
             raise RlnbError(f"{where} has an unknown key {k!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
                             f"its keys: {', '.join(SWEEP_KEYS)}")
-    if "target" not in spec: raise RlnbError(f"{where} needs a target: 'train ALGO' or 'analyze NAME'")
+    if not isinstance(spec.get("target"), str): raise RlnbError(f"{where} needs a target: 'train ALGO' or 'analyze NAME'")
+    for k in ("config", "x", "results", "label", "log_file"):
+        if spec.get(k) is not None and not isinstance(spec[k], str):
+            raise RlnbError(f"{where}: {k} must be a text (got {spec[k]!r}); {k}: {SWEEP_KEYS[k]}")
     sw = Sweep(**{k: v for k, v in spec.items() if v is not None})
-    t = str(sw.target).split()
+    t = sw.target.split()
     if len(t) != 2 or t[0] not in ("train", "analyze"):
         raise RlnbError(f"{where}: target must be 'train ALGO' or 'analyze NAME' (got {sw.target!r})")
     if t[0] == "train" and t[1] not in CONFIGS:
@@ -100,8 +103,18 @@ def load_sweep(spec: str | Path | dict) -> Sweep:
     if any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in sw.seeds):
         raise RlnbError(f"{where}: seeds must be non-negative integers (got {sw.seeds})")
     if any(not isinstance(p, dict) for p in sw.points): raise RlnbError(f"{where}: every entry of points must be a mapping KEY: VALUE")
-    if not (isinstance(sw.cpus, (int, float)) and sw.cpus > 0): raise RlnbError(f"{where}: cpus must be a number above 0 (got {sw.cpus!r})")
-    if not (isinstance(sw.gpus, (int, float)) and sw.gpus >= 0): raise RlnbError(f"{where}: gpus must be a number >= 0 (got {sw.gpus!r})")
+    if any(not isinstance(m, str) for m in sw.metrics): raise RlnbError(f"{where}: metrics must be column names (got {sw.metrics!r})")
+    num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    if not (num(sw.cpus) and sw.cpus > 0): raise RlnbError(f"{where}: cpus must be a number above 0 (got {sw.cpus!r})")
+    if not (num(sw.gpus) and sw.gpus >= 0): raise RlnbError(f"{where}: gpus must be a number >= 0 (got {sw.gpus!r})")
+    sk = _seed_key(sw)
+    reserved = {sk, *(("runs_dir", "name", "log_file", "quiet") if sw.kind == "train" else ("log_file",))}
+    for what, keys in (("set", sw.set), ("grid", sw.grid), *(("points", p) for p in sw.points)):
+        bad = sorted(reserved & set(keys))
+        if bad: raise RlnbError(f"{where}: {what} sets {bad[0]!r}, which the sweep sets for each point"
+                                + (" (list the seeds under seeds:)" if bad[0] == sk else " (a point runs in its own folder)"))
+    both = sorted(set(sw.set) & (set(sw.grid) | {k for p in sw.points for k in p}))
+    if both: raise RlnbError(f"{where}: {both[0]!r} is both in set and varied by the grid or points; keep it in one place")
     pts = sweep_points(sw)
     for p in pts: _check_point(sw, p["params"], where)
     return sw
@@ -144,30 +157,39 @@ def sweep_digest(sw: Sweep) -> str:
 # %% ../nbs/92_sweep.ipynb #3569b9ec
 def _tail(text: str, n: int = 12) -> str: return "\n".join((text or "").strip().splitlines()[-n:])
 
+_LIBC = None
+
 def _die_with_parent():
     "In the point's process: be killed when the Ray worker that started it dies (a killed sweep leaves no orphan runs)."
-    import ctypes
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG; libc is loaded before the fork (no dlopen in a forked child)
 
 def run_point(argv: list[str], threads: int, env: dict, timeout: float | None = None) -> dict:
     """Run one point, `rlnb ARGV`, in a fresh temporary folder on whatever machine this runs; return its exit status, the
     last lines of its output, the machine, and its run folder and log entry packed as a tar (gathered by the driver)."""
+    global _LIBC
+    import ctypes
+    _LIBC = _LIBC or ctypes.CDLL("libc.so.6", use_errno=True)
     tmp = Path(tempfile.mkdtemp(prefix="rlnb-point-"))
-    argv = [a.replace("{TMP}", str(tmp)) for a in argv]
-    e = {**os.environ, **env, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "RLNB_HOME": str(tmp)}
-    t0 = time.time()
     try:
+        argv = [a.replace("{TMP}", str(tmp)) for a in argv]
+        e = {**os.environ, **env, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "RLNB_HOME": str(tmp)}
+        t0 = time.time()
         exe = shutil.which("rlnb", path=str(Path(sys.executable).parent)) or "rlnb"
-        p = subprocess.run([exe, *argv], cwd=tmp, env=e, capture_output=True, text=True,
-                           timeout=timeout, preexec_fn=_die_with_parent)
-        rc, out, err = p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired as x:
-        rc, out, err = -9, x.stdout or "", f"the point ran past its time limit of {timeout} s"
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for f in ("runs", "log.md"):
-            if (tmp / f).exists(): tar.add(tmp / f, arcname=f)
-    shutil.rmtree(tmp, ignore_errors=True)
+        p = subprocess.Popen([exe, *argv], cwd=tmp, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=_die_with_parent, start_new_session=True)
+        try:
+            out, err = p.communicate(timeout=timeout)
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)  # the command and whatever it started (a papermill kernel, env workers)
+            out, err = p.communicate()
+            rc, err = -9, f"{_tail(err, 6)}\nthe point ran past its time limit of {timeout} s"
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:  # checkpoints barely compress: keep it cheap
+            for f in ("runs", "log.md"):
+                if (tmp / f).exists(): tar.add(tmp / f, arcname=f)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     try:
         import ray
         node = ray.get_runtime_context().get_node_id()
@@ -185,7 +207,8 @@ def point_argv(sw: Sweep, p: dict) -> list[str]:
     yml = lambda v: yaml.safe_dump(v, default_flow_style=True, width=10**6).strip().removesuffix("\n...").strip()
     if sw.kind == "train":
         sets = {**_abs_paths(p["params"]), "runs_dir": "{TMP}/runs", "log_file": "{TMP}/log.md", "name": p["id"], "quiet": True}
-        return ["train", sw.name, *(["-c", str(Path(sw.config).resolve()) if Path(sw.config).is_file() else sw.config] if sw.config else []),
+        cfg = str(in_project(sw.config).resolve()) if sw.config and in_project(sw.config).is_file() else sw.config  # a file, or a preset
+        return ["train", sw.name, *(["-c", cfg] if cfg else []),
                 *itertools.chain.from_iterable(("-s", f"{k}={yml(v)}") for k, v in sets.items())]
     params = _abs_paths(p["params"])
     if "log_file" in analysis_params(sw.name): params["log_file"] = "{TMP}/log.md"
@@ -206,18 +229,30 @@ class SweepFolder:
             if old.get("digest") != self.digest:
                 raise RlnbError(f"{self.root} holds another sweep (target {old.get('target')}, {old.get('n_points')} points, a different "
                                 f"definition); rerun that sweep's own file there, or give this one a new folder (--out)")
-            self.state = json.loads((self.root / "state.json").read_text())
-        else:
-            self.state = {p["id"]: {"state": "pending", "attempts": 0} for p in self.points}
+        st = self.root / "state.json"
+        self.state = json.loads(st.read_text()) if meta.is_file() and st.is_file() else {}
         for p in self.points: self.state.setdefault(p["id"], {"state": "pending", "attempts": 0})
+        for v in self.state.values():  # 'running' when the last driver stopped (Ctrl-C, crash, SIGKILL): it never finished
+            if v["state"] == "running": v.update(state="pending", attempts=max(0, v["attempts"] - 1))  # not an attempt that failed
 
     def create(self, spec_text: str):
-        "Write the definition (once) and the state."
+        "Write the definition (its points are the same; metrics or the report's axis may have changed) and the state."
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.root / "sweep.yaml", spec_text)
         if not (self.root / "sweep.json").is_file():
-            self.root.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.root / "sweep.yaml", spec_text)
             atomic_write_text(self.root / "sweep.json", json.dumps({"digest": self.digest, "target": self.sw.target,
                                                                     "n_points": len(self.points)}, indent=1))
+        self.save()
+        for p in self.points:  # done, but the driver stopped before its log entry was written
+            if self.state[p["id"]]["state"] == "done" and not self.state[p["id"]].get("logged", True): self._log(p)
+
+    def _log(self, p: dict):
+        "Append the point's log entry to the sweep's experiment log, then record that it is there (exactly once)."
+        entry = self.root / "points" / p["id"] / "log.md"
+        if entry.is_file():
+            text = entry.read_text()
+            append_entry(self.sw.log_file, text[text.find("\n## "):] if "\n## " in text else text)
+        self.state[p["id"]]["logged"] = True
         self.save()
 
     def save(self): atomic_write_text(self.root / "state.json", json.dumps(self.state, indent=1))
@@ -235,13 +270,11 @@ class SweepFolder:
             for f in runs[0].iterdir(): f.rename(tmp / f.name)
             shutil.rmtree(tmp / "runs")  # several (an analysis and the runs it made): kept side by side under runs/
         shutil.rmtree(dest, ignore_errors=True); tmp.rename(dest)
-        entry = dest / "log.md"
-        if res["rc"] == 0 and entry.is_file():
-            text = entry.read_text()
-            append_entry(self.sw.log_file, text[text.find("\n## "):] if "\n## " in text else text)
         st.update(state="done" if res["rc"] == 0 else "failed", host=res["host"], node=res["node"], time_s=res["time_s"],
-                  error=None if res["rc"] == 0 else (res["err"] or res["out"] or f"exit status {res['rc']}"), exit=res["rc"])
-        self.save()
+                  error=None if res["rc"] == 0 else (res["err"] or res["out"] or f"exit status {res['rc']}"), exit=res["rc"],
+                  logged=res["rc"] != 0)
+        self.save()                              # done from here on: a rerun never runs it again ...
+        if res["rc"] == 0: self._log(p)          # ... and writes its log entry if the driver stops before this line
 
 
 # %% ../nbs/92_sweep.ipynb #48d72a16
@@ -250,7 +283,7 @@ def _ray(address: str | None, cpus: float):
     try: import ray
     except ImportError: raise RlnbError("rlnb sweep runs its points on Ray, which is not installed; pip install 'rlnb[sweep]' "
                                         "(or pip install ray==2.60.0)") from None
-    if ray.is_initialized(): return ray
+    if ray.is_initialized(): return ray  # the caller's own Ray session (e.g. joined in a notebook): used, and left running
     kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", configure_logging=True)
     try:
         if address: ray.init(address=address, **kw)
@@ -303,19 +336,45 @@ def run_sweep(spec, out: str | Path | None = None, *, address: str | None = None
     spec_text = Path(spec).read_text() if not isinstance(spec, dict) else yaml.safe_dump(spec, sort_keys=False)
     stem = Path(spec).stem if not isinstance(spec, dict) else "sweep"
     folder = SweepFolder(in_project(out) if out else in_project("runs") / f"sweep-{stem}", sw)
-    for pid, st in folder.state.items():  # a point 'running' when the last driver stopped never finished: run it again
-        if st["state"] == "running": st["state"] = "pending"
     todo = [p for p in folder.points if folder.state[p["id"]]["state"] == "pending"
             or (retry_failed and folder.state[p["id"]]["state"] == "failed" and folder.state[p["id"]]["attempts"] < 2)]
-    folder.create(spec_text)
+    own = False
+    if todo:  # before anything is written: no Ray, or no cluster, changes nothing
+        import importlib.util
+        own = importlib.util.find_spec("ray") is None or not __import__("ray").is_initialized()
+    ray = _ray(address, sw.cpus) if todo else None
+    lock = None
+    try:
+        if ray is not None:
+            nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
+            most = max((n.get("CPU", 0) for n in nodes), default=0)
+            if sw.cpus > most or (sw.gpus and sw.gpus > max((n.get("GPU", 0) for n in nodes), default=0)):
+                raise RlnbError(f"each point asks for cpus={sw.cpus:g}, gpus={sw.gpus:g}, more than any node of the cluster has "
+                                f"(at most {most:g} CPUs); lower cpus/gpus in the sweep file")
+        folder.root.mkdir(parents=True, exist_ok=True)
+        lock = open(folder.root / ".lock", "w")
+        try: fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError: raise RlnbError(f"another rlnb sweep is running in {folder.root}; wait for it or stop it") from None
+        folder.create(spec_text)
+        _run_points(ray, sw, folder, todo, point_timeout, parallel, quiet)
+    finally:
+        if own and ray is not None and ray.is_initialized(): ray.shutdown()  # only a Ray this call started or joined
+        if lock is not None: lock.close()
+    if report: sweep_report(folder.root)
+    return folder.root
+
+def _run_points(ray, sw: Sweep, folder: SweepFolder, todo: list, point_timeout, parallel, quiet):
+    "The driver loop: keep every slot busy, gather each point as it finishes, say so; Ctrl-C puts the running ones back."
     prog = Progress(len(folder.points), quiet)
     if todo:
-        ray = _ray(address, sw.cpus)
         task = ray.remote(run_point).options(num_cpus=sw.cpus, num_gpus=sw.gpus, max_retries=0)
         env = {k: os.environ[k] for k in ("QA_STEPS",) if k in os.environ}
+        if not sw.gpus: env["CUDA_VISIBLE_DEVICES"] = ""  # a point that declared no GPU gets none (Ray 2.60 leaves them visible)
         threads = max(1, int(sw.cpus))
-        slots = max(1, int(ray.cluster_resources().get("CPU", 1) // sw.cpus))  # submitted = running: 'running' means it
-        if parallel: slots = min(slots, parallel)
+        res_ = ray.cluster_resources()
+        slots = int(res_.get("CPU", 1) // sw.cpus)  # submitted = running: 'running' means it
+        if sw.gpus: slots = min(slots, int(res_.get("GPU", 0) // sw.gpus))
+        slots = max(1, min(slots, parallel or slots))
         refs, queue = {}, list(todo)
         for p in todo: folder.state[p["id"]]["state"] = "pending"
         try:
@@ -341,15 +400,12 @@ def run_sweep(spec, out: str | Path | None = None, *, address: str | None = None
         except KeyboardInterrupt:
             for r, p in refs.items():
                 ray.cancel(r, force=True)
-                folder.state[p["id"]]["state"] = "pending"
+                st = folder.state[p["id"]]
+                if st["state"] == "running": st.update(state="pending", attempts=max(0, st["attempts"] - 1))
             folder.save(); prog.close()
             raise KeyboardInterrupt(f"sweep stopped (Ctrl-C): {folder.counts()['done']} of {len(folder.points)} points done, kept in "
                                     f"{folder.root}; rerun the same command to run the rest") from None
-        finally:
-            if ray.is_initialized(): ray.shutdown()
     prog.close()
-    if report: sweep_report(folder.root)
-    return folder.root
 
 def _empty_tar() -> bytes:
     buf = io.BytesIO()
@@ -368,7 +424,15 @@ def sweep_results(root: str | Path) -> dict:
     """Every finished point's numbers: `final` (one row per point, or per point and label for an analysis), `curves` (train:
     every evaluated row against the x-axis), `failed` (id, configuration, seed, the error's last lines) and the metrics."""
     f = open_sweep(root)
-    sw, finals, curves, failed = f.sw, [], [], []
+    sw, finals, curves, failed, metrics = f.sw, [], [], [], list(f.sw.metrics)
+    def columns(t: pd.DataFrame, what: str, default) -> list[str]:
+        "The metrics (the sweep's, else `default`), each a column of `t`, as numbers (text becomes NaN)."
+        ms = list(sw.metrics) or default
+        miss = [m for m in ms if m not in t]
+        if miss: raise RlnbError(f"metric {miss[0]!r} is not a column of {what} (its columns: {', '.join(map(str, t.columns))}); "
+                                 "fix metrics in the sweep file and run rlnb sweep report DIR")
+        for m in ms: t[m] = pd.to_numeric(t[m], errors="coerce")
+        return ms
     for p in f.points:
         st, d = f.state[p["id"]], f.root / "points" / p["id"]
         base = {"point": p["id"], "config": p["config"], "seed": p["seed"], **{k: str(v) for k, v in p["vary"].items()}}
@@ -376,19 +440,22 @@ def sweep_results(root: str | Path) -> dict:
         if st["state"] != "done": continue
         if sw.kind == "train":
             t = pd.read_csv(d / "results.csv")
-            metrics = sw.metrics or [c for c in ("eval/success", "eval/return") if c in t] or [t.columns[-1]]
+            metrics = columns(t, f"{p['id']}/results.csv", [c for c in ("eval/success", "eval/return") if c in t] or [t.columns[-1]])
             ev = t.dropna(subset=[metrics[0]])
             finals.append({**base, **{m: ev[m].iloc[-1] if len(ev) else np.nan for m in metrics}})
             if sw.x in ev: curves.append(ev[[sw.x, *metrics]].assign(**base))
         else:
             found = sorted(d.rglob(sw.results))
-            if not found: failed.append({**base, "error": f"finished without a {sw.results}"}); continue
+            if len(found) != 1:
+                failed.append({**base, "error": f"finished with {len(found)} files named {sw.results} (the report reads exactly one)"})
+                continue
             t = pd.read_csv(found[0])
-            metrics = sw.metrics or [c for c in t.select_dtypes("number").columns if c not in ("seed", "seeds")]
-            keep = [c for c in ([sw.label] if sw.label else []) if c in t]
-            finals += [{**base, **r} for r in t[keep + metrics].to_dict("records")]
+            metrics = columns(t, f"{p['id']}/{found[0].relative_to(d)}",
+                              [c for c in t.select_dtypes("number").columns if c not in ("seed", "seeds", *base)])
+            keep = [c for c in ([sw.label] if sw.label else []) if c in t and c not in base]
+            finals += [{**r, **base} for r in t[keep + metrics].to_dict("records")]  # the point's own columns win
     return {"final": pd.DataFrame(finals), "curves": pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(),
-            "failed": pd.DataFrame(failed), "metrics": metrics if finals else sw.metrics, "sweep": sw, "state": f.counts(),
+            "failed": pd.DataFrame(failed), "metrics": metrics, "sweep": sw, "state": f.counts(),
             "grid": list(sw.grid)}
 
 def sweep_table(res: dict) -> pd.DataFrame:
@@ -397,8 +464,8 @@ def sweep_table(res: dict) -> pd.DataFrame:
     if not len(df): return pd.DataFrame()
     keys = ["config"] + ([sw.label] if sw.label and sw.label in df else [])
     rows = []
-    for k, g in df.groupby(keys, sort=False):
-        r = dict(zip(keys, k if isinstance(k, tuple) else (k,)), seeds=len(g))
+    for k, g in df.groupby(keys, sort=False, dropna=False):
+        r = dict(zip(keys, k if isinstance(k, tuple) else (k,)), seeds=g.seed.nunique())
         for m in res["metrics"]:
             mu, lo, hi = mean_ci(g[m].astype(float))
             r[m] = "–" if not np.isfinite(mu) else f"{mu:.3g} [{lo:.3g}, {hi:.3g}]"

@@ -53,7 +53,7 @@ def test_sweep_runs_points_records_a_failure_and_reports(work):
     before = snapshot(root / "points" / good)
     p = cli("sweep", str(f), "--no-report")
     assert p.returncode == 1 and state(root)[bad_id]["attempts"] == 1
-    for _ in range(2): cli("sweep", str(f), "--no-report", "--retry-failed")
+    for _ in range(2): assert cli("sweep", str(f), "--no-report", "--retry-failed").returncode == 1
     assert state(root)[bad_id]["attempts"] == 2 and state(root)[bad_id]["state"] == "failed"
     assert snapshot(root / "points" / good) == before and state(root)[good]["attempts"] == 1
 
@@ -126,7 +126,15 @@ def test_bad_sweeps_are_one_sentence_and_change_nothing(work):
                         ({"target": "train demo", "grdi": {"lr": [0.1]}}, ["unknown key 'grdi'", "did you mean 'grid'"]),
                         ({"target": "train dmeo"}, ["unknown algorithm 'dmeo'", "did you mean 'demo'"]),
                         ({"target": "analyze rankin"}, ["unknown analysis 'rankin'"]),
-                        ({"target": "analyze ranking", "grid": {"K": [1]}}, ["parameter 'K' must be >= 2"])):
+                        ({"target": "analyze ranking", "grid": {"K": [1]}}, ["parameter 'K' must be >= 2"]),
+                        ({"target": 5}, ["needs a target"]),
+                        ({"target": "train demo", "config": 3}, ["config must be a text"]),
+                        ({"target": "train demo", "grid": [1, 2]}, ["grid must be a mapping"]),
+                        ({"target": "train demo", "seeds": [True]}, ["seeds must be non-negative integers"]),
+                        ({"target": "train demo", "cpus": True}, ["cpus must be a number above 0"]),
+                        ({"target": "train demo", "cpus": 64}, ["more than any node of the cluster has"]),
+                        ({"target": "train demo", "grid": {"seed": [1, 2]}}, ["grid sets 'seed'", "seeds:"]),
+                        ({"target": "train demo", "set": {"lr": 0.1}, "grid": {"lr": [0.2]}}, ["'lr' is both in set and varied"])):
         f = write(work, "bad.yaml", spec)
         assert_user_error(cli("sweep", str(f)), *words)
         (work / "bad.yaml").unlink()
