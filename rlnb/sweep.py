@@ -479,7 +479,8 @@ def plot_sweep(res: dict, path=None):
     import matplotlib.pyplot as plt, seaborn as sns
     sw, m = res["sweep"], res["metrics"][0] if res["metrics"] else None
     heat = len(res["grid"]) == 2 and len(res["final"])
-    n = int(len(res["curves"]) > 0) + int(bool(heat))
+    rows = not len(res["curves"]) and len(res["final"])  # an analysis: its rows (per label), each seed a point
+    n = int(len(res["curves"]) > 0) + int(bool(heat)) + int(bool(rows))
     if not n or m is None: return None
     fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 4.2), squeeze=False)
     ax = iter(axes[0])
@@ -488,6 +489,13 @@ def plot_sweep(res: dict, path=None):
         sns.lineplot(res["curves"], x=sw.x, y=m, hue="config", errorbar=("ci", 95), n_boot=1000, seed=0, ax=a)
         a.set_title(f"{m} over {sw.x}: mean and 95% bootstrap band over seeds", fontsize=10)
         a.legend(fontsize=8)
+    if rows:
+        a, lab = next(ax), sw.label if sw.label in res["final"] else "config"
+        df = res["final"].astype({m: float})
+        sns.pointplot(df, y=lab, x=m, hue="config" if lab != "config" and df.config.nunique() > 1 else None,
+                      errorbar=("ci", 95), n_boot=1000, seed=0, linestyle="none", ax=a)
+        sns.stripplot(df, y=lab, x=m, color="0.4", size=4, alpha=0.6, ax=a)
+        a.set_title(f"{m}: seeds (grey), mean and 95% bootstrap CI", fontsize=10)
     if heat:
         a, (r, c) = next(ax), res["grid"]
         piv = res["final"].astype({m: float}).pivot_table(index=r, columns=c, values=m, aggfunc="mean")
