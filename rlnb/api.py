@@ -195,7 +195,7 @@ def analyze(name: str, params: dict | None = None, *, runs_dir: str | Path = "ru
     nb = out / f"{name}.ipynb"
     try:
         pm.execute_notebook(str(ANALYSIS_DIR / f"{name}.ipynb"), str(nb), parameters=params, kernel_name="python3",
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter before rlnb's own sentence
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no kernel chatter before rlnb's own sentence
                             progress_bar=False, execution_timeout=cell_timeout)
     except pm.PapermillExecutionError as e:
         if e.ename == "RlnbError":  # refused input: leave nothing behind

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import yaml
 from .core.base import RlnbError, atomic_write_text, in_project
-from .core.config import ANALYSES, CONFIGS, config_keys, load_config, load_params
+from typing import ClassVar
+from .core.config import ANALYSES, CONFIGS, config_keys, load_config, load_params, param, register_analysis
 from .core.explog import append_entry
 from .analysis.offpolicy import mean_ci
 from .api import ANALYSIS_DIR, analysis_params, check_analysis_params
@@ -22,7 +23,7 @@ from .api import ANALYSIS_DIR, analysis_params, check_analysis_params
 # %% auto #0
 __all__ = ['SWEEP_KEYS', 'STATES', 'REPORT_NB', 'Sweep', 'load_sweep', 'sweep_points', 'sweep_digest', 'run_point', 'point_argv',
            'SweepFolder', 'Progress', 'run_sweep', 'open_sweep', 'sweep_results', 'sweep_table', 'plot_sweep',
-           'sweep_report']
+           'SweepReportParams', 'sweep_report']
 
 # %% ../nbs/92_sweep.ipynb #cdca5b62
 SWEEP_KEYS = {
@@ -507,6 +508,13 @@ def plot_sweep(res: dict, path=None):
 
 REPORT_NB = "sweep_report"
 
+@register_analysis
+@dataclass(kw_only=True)
+class SweepReportParams:
+    "Parameters of analysis/sweep_report.ipynb: the sweep folder whose report it is."
+    analysis: ClassVar[str] = REPORT_NB
+    sweep_dir: str = param("the sweep folder (rlnb sweep writes the report into it)", "")
+
 def sweep_report(root: str | Path) -> Path:
     "Run analysis/sweep_report.ipynb by papermill on the sweep folder `root`: report.ipynb and a standalone report.html there."
     import papermill as pm
@@ -515,7 +523,7 @@ def sweep_report(root: str | Path) -> Path:
     open_sweep(root)
     nb = root / "report.ipynb"
     pm.execute_notebook(str(ANALYSIS_DIR / f"{REPORT_NB}.ipynb"), str(nb), parameters={"sweep_dir": str(root)}, kernel_name="python3",
-                        extra_arguments=["--IPKernelApp.log_level=ERROR"], progress_bar=False, cwd=str(root))
+                        extra_arguments=["--IPKernelApp.log_level=CRITICAL"], progress_bar=False, cwd=str(root))
     html, _ = HTMLExporter(embed_images=True, exclude_input=True).from_filename(str(nb))
     atomic_write_text(root / "report.html", html).chmod(0o644)
     return root / "report.html"

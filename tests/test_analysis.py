@@ -62,7 +62,7 @@ def test_comparison_notebook_runs_under_papermill(tmp_path):
 def test_each_analysis_declares_its_parameters_once():
     "A notebook's parameters cell and its registered parameter class agree on every name and default (the class checks them)."
     import papermill as pm
-    import rlnb.api  # noqa: F401  (registers the analyses)
+    import rlnb.api, rlnb.sweep  # noqa: F401  (register the analyses; the sweep report's lives with the sweeps)
     from rlnb.core.config import ANALYSES, _defaults
     assert set(ANALYSES) == {p.stem for p in (ROOT / "analysis").glob("*.ipynb")}
     for name, cls in ANALYSES.items():

@@ -166,7 +166,9 @@ def test_ctrl_c_stops_a_sweep_cleanly_and_a_rerun_finishes_it(work):
     f = write(work, "c.yaml", DEMO | {"grid": {"lr": [0.001, 0.003, 0.01]}, "seeds": [0]})
     root = work / "runs" / "sweep-c"
     drv = subprocess.Popen([RLNB, "sweep", str(f), "--no-report"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, start_new_session=True)
+                           text=True, start_new_session=True,  # SIGINT as a terminal's: a pytest-xdist worker ignores it,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # and children inherit that
+    assert drv.poll() is None
     t0 = time.time()
     while time.time() - t0 < 240 and not ((root / "state.json").is_file() and "done" in (root / "state.json").read_text()):
         time.sleep(0.2)
