@@ -6,7 +6,7 @@ Docs: https://rlnb.github.io/rlnb/api.html.md"""
 
 # %% ../nbs/90_api.ipynb #e4b47783
 from __future__ import annotations
-import time
+import functools, time
 from pathlib import Path
 import gymnasium as gym
 import pandas as pd
@@ -155,11 +155,17 @@ def _analysis_names() -> list[str]:
     if not ANALYSIS_DIR.is_dir(): raise RlnbError(f"no analysis/ folder next to the rlnb package ({ANALYSIS_DIR}); run from a source checkout")
     return sorted(p.stem for p in ANALYSIS_DIR.glob("*.ipynb"))
 
+@functools.lru_cache(maxsize=64)
+def _parameters_cell(path: str, mtime_ns: int) -> tuple:
+    "papermill's reading of a notebook's parameters cell, once per version of the file (a sweep asks for every point)."
+    import papermill as pm
+    return tuple((k, v["default"]) for k, v in pm.inspect_notebook(path).items())
+
 def analysis_params(name: str) -> dict:
     "The parameters of analysis `name` (name -> default, as written in its parameters cell)."
-    import papermill as pm
     if name not in _analysis_names(): raise RlnbError(f"unknown analysis {name!r}; choose from {', '.join(_analysis_names())}")
-    return {k: v["default"] for k, v in pm.inspect_notebook(str(ANALYSIS_DIR / f"{name}.ipynb")).items()}
+    path = ANALYSIS_DIR / f"{name}.ipynb"
+    return dict(_parameters_cell(str(path), path.stat().st_mtime_ns))
 
 def analyses() -> dict[str, dict]:
     "Every analysis notebook and its parameters."

@@ -279,12 +279,13 @@ class SweepFolder:
 
 
 # %% ../nbs/92_sweep.ipynb #48d72a16
-def _ray(address: str | None, cpus: float):
-    "Ray: an embedded local cluster (as many CPUs as the machine has), or the cluster at `address`."
+def _ray(address: str | None):
+    """Ray and whether this call started or joined it: an embedded local cluster (as many CPUs as the machine has), the
+    cluster at `address`, or the caller's own session (used, and left running)."""
     try: import ray
     except ImportError: raise RlnbError("rlnb sweep runs its points on Ray, which is not installed; pip install 'rlnb[sweep]' "
                                         "(or pip install ray==2.60.0)") from None
-    if ray.is_initialized(): return ray  # the caller's own Ray session (e.g. joined in a notebook): used, and left running
+    if ray.is_initialized(): return ray, False
     kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", configure_logging=True)
     try:
         if address: ray.init(address=address, **kw)
@@ -295,7 +296,7 @@ def _ray(address: str | None, cpus: float):
                         + ("check the address (ray status on the head node prints it), that this machine can reach it, and, for a cluster "
                            "with token authentication, RAY_AUTH_MODE=token and its RAY_AUTH_TOKEN"
                            if address else "check that /tmp is writable and no other Ray holds its ports")) from None
-    return ray
+    return ray, True
 
 def _fmt_s(s: float) -> str: return f"{int(s // 60)}:{int(s % 60):02d}"
 
@@ -339,11 +340,7 @@ def run_sweep(spec, out: str | Path | None = None, *, address: str | None = None
     folder = SweepFolder(in_project(out) if out else in_project("runs") / f"sweep-{stem}", sw)
     todo = [p for p in folder.points if folder.state[p["id"]]["state"] == "pending"
             or (retry_failed and folder.state[p["id"]]["state"] == "failed" and folder.state[p["id"]]["attempts"] < 2)]
-    own = False
-    if todo:  # before anything is written: no Ray, or no cluster, changes nothing
-        import importlib.util
-        own = importlib.util.find_spec("ray") is None or not __import__("ray").is_initialized()
-    ray = _ray(address, sw.cpus) if todo else None
+    ray, own = _ray(address) if todo else (None, False)  # before anything is written: no Ray, or no cluster, changes nothing
     lock = None
     try:
         if ray is not None:
@@ -359,7 +356,7 @@ def run_sweep(spec, out: str | Path | None = None, *, address: str | None = None
         folder.create(spec_text)
         _run_points(ray, sw, folder, todo, point_timeout, parallel, quiet)
     finally:
-        if own and ray is not None and ray.is_initialized(): ray.shutdown()  # only a Ray this call started or joined
+        if own and ray.is_initialized(): ray.shutdown()  # only a Ray this call started or joined
         if lock is not None: lock.close()
     if report: sweep_report(folder.root)
     return folder.root
