@@ -66,7 +66,7 @@ def demo_overrides(work, name, **kw):
 
 
 def results(run_dir):
-    return pd.read_csv(Path(run_dir) / "results.csv").drop(columns=["time_s"])
+    return pd.read_csv(Path(run_dir) / "results.csv").filter(regex="^(?!time_)")
 
 
 def test_same_seed_same_metrics_and_other_seed_differs(work):

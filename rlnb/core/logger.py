@@ -46,14 +46,14 @@ class MetricLogger:
         if not self.quiet and self.print_iterations and avg: self.print(f"{header}  " + "  ".join(f"{k}={v:.4g}" for k, v in avg.items()))
         return avg
 
-    def end_cycle(self, counters: dict, step_key: str = "env_steps", extra: dict | None = None) -> dict:
-        "Average the cycle's iterations, add `counters` and `extra`, write a TensorBoard point and a table row."
+    def end_cycle(self, counters: dict, step_key: str = "env_steps", extra: dict | None = None, step: int | None = None) -> dict:
+        "Average the cycle's iterations, add `counters` and `extra`, write a TensorBoard point (at `step`, default `counters[step_key]`) and a table row."
         row = dict(counters)
         row.update({k: sum(v) / len(v) for k, v in self.iters.items() if v})
         row.update(extra or {})
         self.iters.clear()
         self.rows.append(row)
-        self.scalars({k: v for k, v in row.items() if k not in counters}, counters[step_key])
+        self.scalars({k: v for k, v in row.items() if k not in counters}, counters[step_key] if step is None else step)
         if not self.quiet:  # a header every 20 rows, and whenever the columns change (losses appear after warm-up)
             cols = self.columns(row)
             self.print(self.table_line(row, header=self.print_iterations or len(self.rows) % 20 == 1 or cols != getattr(self, "_cols", None)))

@@ -29,6 +29,7 @@ class Algorithm(Protocol):
     def state_dict(self) -> dict: "Everything the future depends on: models, optimizers, environment and generator states."
     def load_state_dict(self, state: dict) -> None: ...
     # optional: on_epoch_end(runner, eval_metrics) after each evaluation (PPO saves its ladder there);
+    # x_step(counters) -> int, TensorBoard's x-axis (default: env steps, or training steps offline);
     # close() when a run through rlnb.api ends (environments with worker processes)
 
 # %% ../../nbs/core/05_runner.ipynb #e8be85fd
@@ -92,6 +93,11 @@ class Runner:
         "The counter the budget limits (0 without a budget)."
         return getattr(self.counters, self.budget[0]) if self.budget else 0
 
+    def x_step(self) -> int:
+        "TensorBoard's x: env steps (training steps where no env is stepped), or what the algorithm's `x_step(counters)` says."
+        own = getattr(self.algo, "x_step", None)
+        return int(own(self.counters)) if own is not None else self.counters.env_steps or self.counters.grad_steps
+
     def done(self) -> bool:
         return self.budget_reached() or (self.cfg.epochs is not None and self.counters.epoch >= self.cfg.epochs)
 
@@ -146,17 +152,21 @@ class Runner:
         start = self.progress()
         due = lambda: self.budget_reached() or bool(cfg.eval_every) and self.progress() - start >= cfg.eval_every
         for _ in range(cfg.cycles) if not cfg.eval_every else itertools.count():  # with eval_every: until `due` says so
+            t_cycle = time.time()
             for _ in range(cfg.iterations):
                 before = self.progress()
                 self.iteration()
                 if bar is not None: bar.update(self.progress() - before)
                 if due(): break
             c.cycle += 1
-            self.log.end_cycle(asdict(c) | {"epoch": c.epoch + 1, "time_s": round(self.elapsed + time.time() - self.t0, 2)})
+            now = time.time()
+            self.log.end_cycle(asdict(c) | {"epoch": c.epoch + 1, "time_s": round(self.elapsed + now - self.t0, 2),
+                                            "time_train_s": round(now - t_cycle, 3)}, step=self.x_step())
             if due(): break
         c.epoch += 1
+        t_eval = time.time()
         ev = {f"eval/{k}": float(v) for k, v in self.algo.evaluate().items()}
-        self.log.add_to_last_row(ev, c.env_steps if c.env_steps else c.grad_steps)
+        self.log.add_to_last_row(ev | {"time_eval_s": round(time.time() - t_eval, 3)}, self.x_step())
         self.check_finite(ev)  # a non-finite evaluation is never saved, let alone as best
         hook = getattr(self.algo, "on_epoch_end", None)  # optional: e.g. PPO's checkpoint ladder
         if hook is not None: hook(self, ev)

@@ -15,6 +15,7 @@ from typing import Optional
 from ..data.evaluate import eval_metrics, evaluate, evaluation_env, selection_metric
 from ..envs.registry import env_kwargs, make_env
 from ..envs.gymenv import GymEnv
+from ..envs.wrappers import DelayedReward
 from .checkpoints import check_fits, read_policy
 from .networks import ActorCritic
 
@@ -37,6 +38,8 @@ class EnvConfig(RunConfig):
     eval_episodes: int = param("episodes of deterministic evaluation (seeds eval_seed, eval_seed + 1, ...)", 100, ge=1, le=10**6)
     eval_seed: int = param("first evaluation seed (evaluation seeds never meet training seeds)", 1_000_000, ge=0, le=2**31)
     eval_stochastic: bool = param("also evaluate the sampling policy (eval/success_stochastic)", False)
+    delayed_reward: bool = param("train on each episode's summed reward paid at its end, 0 before (the delayed-reward setting of "
+                                 "return decomposition, RRD); evaluation reports the task's success and return as always", False)
 
 @dataclass(kw_only=True)
 class PolicyConfig(EnvConfig):
@@ -69,6 +72,7 @@ class EnvAlgo:
         self.cfg, self.device = cfg, get_device(cfg.device)
         torch.manual_seed(cfg.seed)
         self.env = make_env(cfg.env_id, num_envs=cfg.num_envs, device=self.device, seed=cfg.seed, **env_kwargs(cfg))
+        if cfg.delayed_reward: self.env = DelayedReward(self.env)
         self.best_metric = selection_metric(cfg.env_id)  # for best_metric='auto'
         self.gen = torch.Generator(self.device).manual_seed(cfg.seed)
         self.obs = self.env.obs()
@@ -96,7 +100,7 @@ class EnvAlgo:
                 "obs_dim": self.env.obs_dim, "act_dim": self.env.act_dim}
 
     def _snapshottable(self) -> bool:
-        return not isinstance(self.env, GymEnv)  # gymnasium snapshots are Python objects: a resumed gym run restarts its episodes
+        return not isinstance(getattr(self.env, "env", self.env), GymEnv)  # gymnasium snapshots are Python objects: a resumed gym run restarts its episodes
 
     def load_state_dict(self, s: dict):
         self.gen.set_state(s["gen"])
