@@ -73,7 +73,7 @@ for n, m in ((2, 2), (10, 2)):
     ref = CleanRLSAC(ours.env.obs_dim, ours.env.act_dim, n, m)
     b = ours.buffer.sample(a.batch, ours.gen)
     t_ref = best_time(lambda: ref.update(b), dev, a.repeats, warmup=5, rounds=3)
-    t_ours = best_time(lambda: (ours.critic_step(b), ours.actor_step(b)), dev, a.repeats, warmup=5, rounds=3)
+    t_ours = best_time(lambda: (ours.critic_step(b), ours.target_step(), ours.actor_step(b)), dev, a.repeats, warmup=5, rounds=3)
     print(f"N={n:2d}, min of {m}: CleanRL-style {t_ref * 1e3:7.2f} ms/update   rlnb SAC {t_ours * 1e3:7.2f} ms/update   "
           f"speed-up {t_ref / t_ours:.2f}x")
     ours.close()

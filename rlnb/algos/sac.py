@@ -53,7 +53,9 @@ class SACConfig(EnvConfig):
     layer_norm: bool = param("LayerNorm after every hidden layer of the critics (RLPD)", False, structural=True)
     actor_q: str = param("the actor maximises the 'min' of the critics (SAC) or their 'mean' (RLPD)", "min", choices=("min", "mean"))
     actor_every: int = param("an actor and temperature step after every this many critic steps (RLPD: = utd)", 1, ge=1)
-    polyak: float = param("tau: the target critics move this far toward the critics after every critic step", 0.005, gt=0, le=1)
+    polyak: float = param("tau: the target critics move this far toward the critics at each target update", 0.005, gt=0, le=1)
+    train_target: int = param("a target update (polyak step) after every this many critic steps (the RRD reference's "
+                              "train_target)", 1, ge=1)
     lr_actor: float = param("actor learning rate", 3e-4, gt=0)
     lr_critic: float = param("critic learning rate", 3e-4, gt=0)
     lr_temperature: float = param("temperature learning rate", 3e-4, gt=0)
@@ -165,8 +167,12 @@ class SAC(EnvAlgo):
         q = self.critic(b["obs"], b["actions"])  # (N, B): every critic in one pass
         loss = ((q - y) ** 2).mean(1).sum()
         self.opt_critic.zero_grad(set_to_none=True); loss.backward(); self.opt_critic.step()
-        with torch.no_grad(): torch._foreach_lerp_(*self._polyak_pairs, c.polyak)
         return {"critic_loss": loss.detach(), "q_mean": q.detach().mean()}
+
+    @torch.no_grad()
+    def target_step(self):
+        "The target critics move `polyak` of the way toward the critics (every parameter in one fused call)."
+        torch._foreach_lerp_(*self._polyak_pairs, self.cfg.polyak)
 
     def actor_step(self, b: dict) -> dict:
         c = self.cfg
@@ -203,6 +209,7 @@ class SAC(EnvAlgo):
             b = {k: v[j] for k, v in blk.items()}
             m = self.critic_step(b)
             self.grad_steps += 1
+            if self.grad_steps % c.train_target == 0: self.target_step()
             if self.grad_steps % c.actor_every == 0: m |= self.actor_step(b)
             for k, v in m.items(): sums[k], counts[k] = sums.get(k, 0) + v, counts.get(k, 0) + 1
         return {k: v / counts[k] for k, v in sums.items()} | {"grad_steps": n}

@@ -11,7 +11,7 @@ from ..core.base import RlnbError, get_device
 from .trajectories import OfflineDataset
 
 # %% auto #0
-__all__ = ['ReplayBuffer']
+__all__ = ['ReplayBuffer', 'EpisodeBuffer']
 
 # %% ../../nbs/data/23_replay.ipynb #786012bd
 class ReplayBuffer:
@@ -80,3 +80,130 @@ class ReplayBuffer:
                             f"this one {self.n_offline} and {self.capacity}; resume with the same dataset and buffer_size")
         self.data[self.n_offline:self.n_offline + s["size"]] = s["online"].to(self.device)
         self.pos, self.size = s["pos"], s["size"]
+
+# %% ../../nbs/data/23_replay.ipynb #a4e01629
+class EpisodeBuffer:
+    "Whole episodes in slots of `max_len` steps on `device`: a ring of online episodes or a fixed dataset; transitions and K-step subsets, batched."
+    FIELDS = ("obs", "actions", "rewards", "next_obs", "terminated", "truncated", "hidden_reward")
+
+    def __init__(self, capacity: int, obs_dim: int, act_dim: int, max_len: int, num_envs: int = 1, device="auto"):
+        if capacity < max_len:
+            raise RlnbError(f"the episode buffer holds {capacity} transitions, fewer than one episode of {max_len} steps; raise buffer_size")
+        self.obs_dim, self.act_dim, self.max_len, self.device = obs_dim, act_dim, int(max_len), get_device(device)
+        self.widths = dict(zip(self.FIELDS, (obs_dim, act_dim, 1, obs_dim, 1, 1, 1)))
+        w, dev = sum(self.widths.values()), self.device
+        self.slots = capacity // self.max_len
+        self.data = torch.zeros(self.slots, self.max_len, w, device=dev)  # (slots, max_len, width)
+        self.length = torch.zeros(self.slots, dtype=torch.long, device=dev)  # 0 = empty slot
+        self.ret = torch.zeros(self.slots, device=dev)  # each episode's return: the sum of its rewards
+        self.stage = torch.zeros(num_envs, self.max_len, w, device=dev)  # episodes in progress, one per env
+        self.t = torch.zeros(num_envs, dtype=torch.long, device=dev)
+        self.pos = self.episodes = self.steps = self.size = 0  # next slot; episodes and steps ever added; steps held
+        self.fixed = False
+
+    def _rows(self, *cols) -> torch.Tensor:
+        n = len(cols[0])
+        return torch.cat([c.to(self.device, torch.float32).reshape(n, -1) for c in cols], 1)
+
+    def add(self, obs, actions, rewards, next_obs, terminated, truncated, hidden_reward=None):
+        "One env step of the N envs; the episodes that end here enter the buffer."
+        if self.fixed: raise RlnbError("this episode buffer holds a dataset and takes no online steps")
+        rows = self._rows(obs, actions, rewards, next_obs, terminated, truncated, rewards if hidden_reward is None else hidden_reward)
+        n = len(rows)
+        self.stage[torch.arange(n, device=self.device), self.t.clamp(max=self.max_len - 1)] = rows
+        self.t += 1
+        self.steps += n
+        done = (terminated | truncated).reshape(-1).to(self.device)
+        ids = (done | (self.t >= self.max_len)).nonzero().squeeze(1)  # one sync per env step (SAC counts episodes there anyway)
+        if len(ids) == 0: return
+        if not bool(done[ids].all()):
+            raise RlnbError(f"an episode reached {self.max_len} steps without ending; the episode buffer's max_len must be at least "
+                            "the task's time limit (max_steps)")
+        self._store(self.stage[ids], self.t[ids])
+        self.stage[ids] = 0; self.t[ids] = 0
+
+    def _store(self, blocks: torch.Tensor, lens: torch.Tensor):
+        "Write k whole episodes (k, max_len, width) with their lengths into the next k slots of the ring."
+        k = len(blocks)
+        if k > self.slots: raise RlnbError(f"{k} episodes at once do not fit an episode buffer of {self.slots}; raise buffer_size")
+        slots = (self.pos + torch.arange(k, device=self.device)) % self.slots
+        r = sum(list(self.widths.values())[:2])  # the rewards column
+        self.data[slots] = blocks
+        self.length[slots] = lens
+        self.ret[slots] = blocks[:, :, r].sum(1)
+        self.pos, self.episodes = (self.pos + k) % self.slots, self.episodes + k
+        self.size = int(self.length.sum())
+
+    @classmethod
+    def from_dataset(cls, ds: OfflineDataset, lengths, device="auto") -> "EpisodeBuffer":
+        "The episodes of an offline dataset (lengths in order), one per slot; rewards become delayed, the per-step ones `hidden_reward`."
+        lens = torch.as_tensor(list(lengths), dtype=torch.long)
+        if int(lens.sum()) != len(ds): raise RlnbError(f"episode lengths sum to {int(lens.sum())}, the dataset has {len(ds)} steps")
+        buf = cls(len(lens) * int(lens.max()), ds.obs.shape[1], ds.actions.shape[1], int(lens.max()), 1, device)
+        ep = torch.repeat_interleave(torch.arange(len(lens)), lens)
+        step = torch.arange(len(ds)) - torch.repeat_interleave(lens.cumsum(0) - lens, lens)
+        last = step == (lens[ep] - 1)
+        ret = torch.zeros(len(lens)).index_add_(0, ep, ds.rewards.float().cpu())
+        delayed = torch.where(last, ret[ep], torch.zeros(()))
+        rows = buf._rows(ds.obs, ds.actions, delayed, ds.next_obs, ds.terminated, ds.truncated, ds.rewards)
+        blocks = torch.zeros(len(lens), buf.max_len, rows.shape[1], device=buf.device)
+        blocks[ep.to(buf.device), step.to(buf.device)] = rows
+        buf._store(blocks, lens.to(buf.device))
+        buf.steps, buf.fixed = len(ds), True
+        return buf
+
+    def __len__(self): return self.size
+
+    def _split(self, rows: torch.Tensor) -> dict:
+        out, at = {}, 0
+        for name, w in self.widths.items():
+            v = rows[..., at:at + w]; at += w
+            out[name] = v.squeeze(-1).bool() if name in ("terminated", "truncated") else v.squeeze(-1) if name in ("rewards", "hidden_reward") else v
+        return out
+
+    def sample(self, batch: int, gen: torch.Generator, blocks: int | None = None) -> dict:
+        "`batch` transitions (or `blocks` x `batch`) uniformly over the stored steps; the fields of `ReplayBuffer.sample`."
+        if self.size == 0: raise RlnbError("the episode buffer holds no finished episode yet; collect more first (learning_starts)")
+        shape = (blocks or 1, batch)
+        s = torch.multinomial(self.length.float(), shape[0] * batch, replacement=True, generator=gen).view(shape)
+        t = (torch.rand(shape, generator=gen, device=self.device) * self.length[s]).long()
+        out = self._split(self.data[s, t])
+        return out if blocks else {k: v[0] for k, v in out.items()}
+
+    def sample_episodes(self, n_eps: int, k: int, gen: torch.Generator, blocks: int | None = None, replace_short: bool = True) -> dict:
+        "K steps of each of `n_eps` episodes (without replacement where an episode has K), their target R/T and 1 - K/T."
+        w = self.length.float() if replace_short else self.length.float() * (self.length >= k)
+        if not bool((w > 0).any()):
+            raise RlnbError(f"no stored episode has at least K={k} steps to draw without replacement; lower K (rrd_k) or allow "
+                            "replacement in shorter episodes (rrd_replace=true)" if self.size else
+                            "the episode buffer holds no finished episode yet; collect more first (learning_starts)")
+        shape = (blocks or 1, n_eps)
+        s = torch.multinomial(w, shape[0] * n_eps, replacement=True, generator=gen).view(shape)  # an episode ∝ its length
+        L = self.length[s]  # (B, E)
+        idx = (torch.rand(shape + (k,), generator=gen, device=self.device) * L[..., None]).long()  # with replacement
+        if k <= self.max_len:  # without: the K smallest of random keys over the episode's steps = a random K-subset
+            keys = torch.rand(shape + (self.max_len,), generator=gen, device=self.device)
+            keys = keys.masked_fill(torch.arange(self.max_len, device=self.device) >= L[..., None], 2.0)
+            idx = torch.where((L >= k)[..., None], keys.topk(k, dim=-1, largest=False).indices, idx)
+        out = self._split(self.data[s[..., None], idx])  # (B, E, K, ·)
+        Lf = L.float()
+        out |= {"index": idx, "slot": s, "length": L, "target": self.ret[s] / Lf,
+                "var_coef": torch.where(L >= k, 1 - k / Lf, torch.ones_like(Lf)) * (L > 1)}
+        return out if blocks else {k_: v[0] for k_, v in out.items()}
+
+    def state_dict(self) -> dict:
+        "Online: the slots in use, lengths, returns, the staging area and counters; a dataset's buffer comes back from its file."
+        if self.fixed: return {"fixed": True, "steps": self.steps, "episodes": self.episodes}
+        used = min(self.episodes, self.slots)
+        return {"fixed": False, "data": self.data[:used].clone(), "length": self.length.clone(), "ret": self.ret.clone(),
+                "stage": self.stage.clone(), "t": self.t.clone(), "pos": self.pos, "episodes": self.episodes,
+                "steps": self.steps, "size": self.size, "slots": self.slots}
+
+    def load_state_dict(self, s: dict):
+        if s["fixed"] != self.fixed or (not self.fixed and s["slots"] != self.slots):
+            raise RlnbError("the checkpoint's episode buffer does not match this one (another dataset or buffer_size); resume with the same")
+        if self.fixed: return
+        used = len(s["data"])
+        self.data[:used] = s["data"].to(self.device)
+        for k in ("length", "ret", "stage", "t"): getattr(self, k).copy_(s[k])
+        self.pos, self.episodes, self.steps, self.size = s["pos"], s["episodes"], s["steps"], s["size"]

@@ -38,12 +38,12 @@ class RunningNorm(nn.Module):
         return ((x - self.mean) / torch.sqrt(self.var + self.eps)).clamp(-self.clip, self.clip)
 
 # %% ../../nbs/policies/30_networks.ipynb #7fd8a3ed
-def mlp(inp: int, out: int, hidden: int, layers: int, out_gain: float = 1.0) -> nn.Sequential:
-    "`layers` Tanh hidden layers of width `hidden`, orthogonally initialised."
+def mlp(inp: int, out: int, hidden: int, layers: int, out_gain: float = 1.0, activation=nn.Tanh) -> nn.Sequential:
+    "`layers` hidden layers of width `hidden` (Tanh unless `activation` says otherwise), orthogonally initialised."
     mods, d = [], inp
     for _ in range(layers):
         lin = nn.Linear(d, hidden); nn.init.orthogonal_(lin.weight, math.sqrt(2)); nn.init.zeros_(lin.bias)
-        mods += [lin, nn.Tanh()]; d = hidden
+        mods += [lin, activation()]; d = hidden
     last = nn.Linear(d, out); nn.init.orthogonal_(last.weight, out_gain); nn.init.zeros_(last.bias)
     return nn.Sequential(*mods, last)
 
