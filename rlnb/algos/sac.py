@@ -117,7 +117,7 @@ class SAC(EnvAlgo):
         offline = check_sac(c)
         super().__init__(cfg)
         o, a, dev = self.env.obs_dim, self.env.act_dim, self.device
-        self.buffer = ReplayBuffer(c.buffer_size, o, a, dev, offline=offline)
+        self.buffer = self.make_buffer(offline)
         self.online_rows = c.batch_size - round(c.batch_size * c.offline_fraction)
         act = {"relu": nn.ReLU, "tanh": nn.Tanh}[c.activation]
         self.actor = TanhGaussianActor(o, a, c.hidden, c.layers, activation=act).to(dev)
@@ -136,6 +136,13 @@ class SAC(EnvAlgo):
 
     def act(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor: return self.actor.act(obs, deterministic)
 
+    def make_buffer(self, offline: OfflineDataset | None) -> ReplayBuffer:
+        return ReplayBuffer(self.cfg.buffer_size, self.env.obs_dim, self.env.act_dim, self.device, offline=offline)
+
+    def remember(self, a, r, te, tr, info):
+        "Store one env step of all envs; where an episode ended, the next observation is its final one."
+        self.buffer.add(self.obs, a, r, info["final_obs"], te, tr)
+
     def collect(self) -> dict:
         c, env = self.cfg, self.env
         with torch.no_grad():
@@ -143,7 +150,7 @@ class SAC(EnvAlgo):
                 a = torch.rand(env.n, env.act_dim, generator=self.gen, device=self.device) * 2 - 1
             else: a, _ = self.actor.sample(self.obs, self.gen)
         obs, r, te, tr, info = env.step(a)
-        self.buffer.add(self.obs, a, r, info["final_obs"], te, tr)  # where an episode ended: its final observation
+        self.remember(a, r, te, tr, info)
         self.obs, self.env_steps = obs, self.env_steps + env.n
         if self.env_steps > c.learning_starts and self.buffer.size >= self.online_rows: self.owed += c.utd * env.n  # from the first policy step on
         d = info["done"]
@@ -199,20 +206,28 @@ class SAC(EnvAlgo):
 
     def update(self) -> dict:
         "The critic steps earned since the last call (one block from the buffer), each followed by its actor step when due."
-        c = self.cfg
         n = int(self.owed + 1e-9)  # never cut by the budget: a longer run takes the same blocks, so a resume stays exact
         if n <= 0: return {"grad_steps": 0}
         self.owed -= n
-        blk = self.buffer.sample(c.batch_size, self.gen, blocks=n, offline_fraction=c.offline_fraction)
+        blk = self.sample_block(n)
         sums, counts = {}, {}
         for j in range(n):
-            b = {k: v[j] for k, v in blk.items()}
-            m = self.critic_step(b)
-            self.grad_steps += 1
-            if self.grad_steps % c.train_target == 0: self.target_step()
-            if self.grad_steps % c.actor_every == 0: m |= self.actor_step(b)
+            m = self.train_step({k: v[j] for k, v in blk.items()})
             for k, v in m.items(): sums[k], counts[k] = sums.get(k, 0) + v, counts.get(k, 0) + 1
         return {k: v / counts[k] for k, v in sums.items()} | {"grad_steps": n}
+
+    def sample_block(self, n: int) -> dict:
+        "n batches for n critic steps, in one draw from the buffer."
+        return self.buffer.sample(self.cfg.batch_size, self.gen, blocks=n, offline_fraction=self.cfg.offline_fraction)
+
+    def train_step(self, b: dict) -> dict:
+        "One critic step, the target update and the actor step when due."
+        c = self.cfg
+        m = self.critic_step(b)
+        self.grad_steps += 1
+        if self.grad_steps % c.train_target == 0: self.target_step()
+        if self.grad_steps % c.actor_every == 0: m |= self.actor_step(b)
+        return m
 
     def _nets(self): return ("actor", "critic", "critic_t", "opt_actor", "opt_critic", "opt_alpha")
 
