@@ -30,7 +30,7 @@ from .policies.checkpoints import ladder, load_policy, pick_checkpoint, read_pol
 
 # %% auto #0
 __all__ = ['ANALYSIS_DIR', 'pretrain', 'finetune', 'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info',
-           'relabel_dataset', 'list_envs', 'analysis_params', 'analyses', 'check_analysis_params', 'analyze']
+           'relabel_dataset', 'list_envs', 'rrd', 'analysis_params', 'analyses', 'check_analysis_params', 'analyze']
 
 # %% ../nbs/90_api.ipynb #1f3eda75
 def pretrain(config=None, overrides: dict | None = None, *, source="override", command=None, notes="pretraining") -> Run:
@@ -147,6 +147,19 @@ def list_envs() -> dict[str, list[str]]:
     "Environment ids by kind: built-in, ManiSkill (needs Vulkan), gymnasium."
     ms = maniskill_ids()
     return {"builtin": sorted(BUILTIN), "maniskill": sorted(ms), "gymnasium": sorted(k for k in gym.registry if k not in ms)}
+
+# %% ../nbs/90_api.ipynb #572c7e4c
+def rrd(dataset: str | Path | None = None, config=None, overrides: dict | None = None, *, online: bool = False,
+        source="override", command=None) -> Run:
+    "Reward-only RRD on `dataset`, or with `online=True` SAC on the reward RRD learns from its own episodes' returns."
+    ov = dict(overrides or {})
+    if online:
+        if dataset is not None:
+            raise RlnbError("online RRD learns from the episodes it collects, not from a dataset; drop the dataset (or drop --online "
+                            "for reward-only training on it)")
+        return train("rrd_sac", config, ov, source=source, command=command, notes="RRD online: SAC on the learned reward")
+    if dataset is not None: ov["dataset"] = str(dataset)
+    return train("rrd", config, ov, source=source, command=command, notes="RRD reward-only training")
 
 # %% ../nbs/90_api.ipynb #0aeb6060
 ANALYSIS_DIR = Path(rlnb.__file__).parent.parent / "analysis"  # the notebooks of a source checkout

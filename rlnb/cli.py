@@ -1,4 +1,4 @@
-"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `record`, `data`, `analyze`, `sweep` and `main`, each a thin layer over `rlnb.api`.
+"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `rrd`, `record`, `data`, `analyze`, `sweep` and `main`, each a thin layer over `rlnb.api`.
 
 Docs: https://rlnb.github.io/rlnb/cli.html.md"""
 
@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--iql-config", help="a YAML file of IQL values"); pl.add_argument("--sac-config", help="a YAML file of SAC values, or a preset (rlpd: add -s sac.layer_norm=false)")
     pl.add_argument("-s", "--set", action="append", metavar="PHASE.KEY=VALUE", help="iql.KEY=VALUE or sac.KEY=VALUE (repeatable)")
     pl.add_argument("--name", help="the runs are NAME-iql and NAME-sac (default iql-sac-<time>-s<seed>)")
+    rr = sub.add_parser("rrd", help="learn a per-step reward from episode returns (RRD): reward-only on a dataset (rlnb rrd "
+                        "DATASET), or SAC on the learned reward online in the delayed-reward setting (rlnb rrd --online)")
+    rr.add_argument("dataset", nargs="?", help="a ManiSkill-format NAME.h5 with rewards (reward-only training)")
+    rr.add_argument("--online", action="store_true", help="SAC on the learned reward, collecting its own episodes"); common(rr)
     rec = sub.add_parser("record", help="record a policy's episodes as a ManiSkill-format dataset (OUT.h5 + OUT.json)")
     rec.add_argument("env_id"); rec.add_argument("out")
     rec.add_argument("-n", "--episodes", type=int, default=100); rec.add_argument("--num-envs", type=int, default=1)
@@ -158,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
                 phases[phase][key] = v
             out = api.pipeline_iql_sac(args.dataset, args.iql_config, args.sac_config, phases["iql"], phases["sac"], name=args.name, command=cmd)
             for phase in ("iql", "sac"): print(f"== {phase}"); _summary(out[phase])
+        elif args.cmd == "rrd":
+            if not args.online and args.dataset is None and "dataset" not in parse_sets(args.set):
+                raise RlnbError("rlnb rrd takes a dataset for reward-only training (rlnb rrd demos.h5), or --online for SAC on the "
+                                "learned reward")
+            _summary(api.rrd(args.dataset, args.config, parse_sets(args.set), online=args.online, command=cmd))
         elif args.cmd == "record":
             kw = {k: v for k, v in (("reward", args.reward), ("control_mode", args.control_mode)) if v is not None}
             h5 = api.record_dataset(args.env_id, args.out, args.episodes, args.num_envs, args.policy, args.seed, args.device, args.noise, **kw)

@@ -18,7 +18,7 @@ from .checkpoint import save_checkpoint, copy_checkpoint
 from .logger import MetricLogger
 
 # %% auto #0
-__all__ = ['ALGOS', 'Algorithm', 'Counters', 'Diverged', 'register_algo', 'make_algo', 'Runner']
+__all__ = ['ALGOS', 'Algorithm', 'Counters', 'Diverged', 'register_algo', 'make_algo', 'Runner', 'loop_counts']
 
 # %% ../../nbs/core/05_runner.ipynb #5a0511c7
 class Algorithm(Protocol):
@@ -192,6 +192,16 @@ class Runner:
             finally:
                 self.log.close()
         return self.log.rows[-1] if self.log.rows else {}
+
+# %% ../../nbs/core/05_runner.ipynb #eab8cb11
+def loop_counts(cfg) -> dict:
+    "Batches per iteration, cycle, epoch and in all, and the rows, prints and checkpoints they make (epochs: the config's)."
+    b, it, cy, ep = cfg.batches, cfg.iterations, cfg.cycles, cfg.epochs
+    out = {"batches per iteration": b, "batches per cycle": b * it, "batches per epoch": b * it * cy,
+           "batches in all": b * it * cy * ep if ep else None, "iteration averages printed per cycle": it if cfg.print_iterations else 0,
+           "TensorBoard points and table rows per epoch": cy, "checkpoints": -(-ep // cfg.save_freq) if ep else None}
+    if cfg.eval_every: out["note"] = f"eval_every={cfg.eval_every}: an epoch ends after that many budget steps, not after {cy} cycles"
+    return out
 
 # %% ../../nbs/core/05_runner.ipynb #6a4bda42
 def _runner_state(self) -> dict:
