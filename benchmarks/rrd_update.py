@@ -3,7 +3,7 @@
 against a reference written here in the style of the RRD reference's buffer (a Python loop over the E episodes, each
 drawing its K steps with its own random choice and gathering them, then stacking), same reward model, same sizes, one run.
 
-    python benchmarks/rrd_update.py [--episodes 400] [--T 50] [--k 8 32] [--rrd-batch 256] [--device cpu|cuda] [--threads 1]
+    python benchmarks/rrd_update.py [--episodes 400] [--T 50] [--k 1 8 32] [--rrd-batch 256] [--device cpu|cuda] [--threads 1]
 """
 import argparse
 import torch
@@ -13,7 +13,7 @@ from rlnb.algos.rrd import RewardModel, episode_buffer, rrd_loss, rrd_step, synt
 ap = argparse.ArgumentParser()
 ap.add_argument("--episodes", type=int, default=400)
 ap.add_argument("--T", type=int, default=50)
-ap.add_argument("--k", type=int, nargs="+", default=[8, 32])
+ap.add_argument("--k", type=int, nargs="+", default=[1, 8, 32])
 ap.add_argument("--rrd-batch", type=int, default=256)
 ap.add_argument("--obs", type=int, default=42, help="observation size (42: PickCube-v1's state)")
 ap.add_argument("--act", type=int, default=7)
