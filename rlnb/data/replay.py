@@ -172,11 +172,11 @@ class EpisodeBuffer:
 
     def sample_episodes(self, n_eps: int, k: int, gen: torch.Generator, blocks: int | None = None, replace_short: bool = True) -> dict:
         "K steps of each of `n_eps` episodes (without replacement where an episode has K), their target R/T and 1 - K/T."
+        if self.size == 0: raise RlnbError("the episode buffer holds no finished episode yet; collect more first (learning_starts)")
         w = self.length.float() if replace_short else self.length.float() * (self.length >= k)
-        if not bool((w > 0).any()):
+        if not replace_short and not self.fixed and not bool((w > 0).any()):  # the one sync, online only (a dataset is checked on loading)
             raise RlnbError(f"no stored episode has at least K={k} steps to draw without replacement; lower K (rrd_k) or allow "
-                            "replacement in shorter episodes (rrd_replace=true)" if self.size else
-                            "the episode buffer holds no finished episode yet; collect more first (learning_starts)")
+                            "replacement in shorter episodes (rrd_replace=true)")
         shape = (blocks or 1, n_eps)
         s = torch.multinomial(w, shape[0] * n_eps, replacement=True, generator=gen).view(shape)  # an episode ∝ its length
         L = self.length[s]  # (B, E)
