@@ -163,10 +163,11 @@ def main(argv: list[str] | None = None) -> int:
             out = api.pipeline_iql_sac(args.dataset, args.iql_config, args.sac_config, phases["iql"], phases["sac"], name=args.name, command=cmd)
             for phase in ("iql", "sac"): print(f"== {phase}"); _summary(out[phase])
         elif args.cmd == "rrd":
-            if not args.online and args.dataset is None and "dataset" not in parse_sets(args.set):
+            sets = parse_sets(args.set)
+            if not args.online and args.dataset is None and "dataset" not in sets:
                 raise RlnbError("rlnb rrd takes a dataset for reward-only training (rlnb rrd demos.h5), or --online for SAC on the "
                                 "learned reward")
-            _summary(api.rrd(args.dataset, args.config, parse_sets(args.set), online=args.online, command=cmd))
+            _summary(api.rrd(args.dataset, args.config, sets, online=args.online, command=cmd))
         elif args.cmd == "record":
             kw = {k: v for k, v in (("reward", args.reward), ("control_mode", args.control_mode)) if v is not None}
             h5 = api.record_dataset(args.env_id, args.out, args.episodes, args.num_envs, args.policy, args.seed, args.device, args.noise, **kw)

@@ -67,7 +67,7 @@ def reward_fit(model: RewardModel, buf: EpisodeBuffer, last: int | None = None) 
     n = used if last is None else min(last, used)
     slots = (buf.pos - 1 - torch.arange(n, device=buf.device)) % buf.slots  # the newest first
     mask = torch.arange(buf.max_len, device=buf.device) < buf.length[slots][:, None]
-    f = buf._split(buf.data[slots][mask])
+    f = buf.fields(buf.data[slots][mask])
     r_hat, r = model(f["obs"], f["actions"], f["next_obs"]), f["hidden_reward"]
     if float(r.std()) == 0 or float(r_hat.std()) == 0: return {}  # a constant has no correlation: left out, not NaN
     return {"reward_corr": float(torch.corrcoef(torch.stack([r_hat, r]))[0, 1])}
@@ -277,7 +277,7 @@ def plot_rewards(model: RewardModel, buf: EpisodeBuffer, slot: int = 0, ax=None)
         from matplotlib.figure import Figure
         ax = Figure(figsize=(7, 3)).subplots()
     T = int(buf.length[slot])
-    f = buf._split(buf.data[slot, :T])
+    f = buf.fields(buf.data[slot, :T])
     with torch.no_grad(): r_hat = model(f["obs"], f["actions"], f["next_obs"])
     ax.plot(f["hidden_reward"].cpu(), "k-", label="hidden reward (the task's)")
     ax.plot(r_hat.cpu(), "C1.-", label="learned reward r_hat")

@@ -11,9 +11,22 @@ from ..core.base import RlnbError, get_device
 from .trajectories import OfflineDataset
 
 # %% auto #0
-__all__ = ['ReplayBuffer', 'EpisodeBuffer']
+__all__ = ['pack_rows', 'split_rows', 'ReplayBuffer', 'EpisodeBuffer']
 
 # %% ../../nbs/data/23_replay.ipynb #786012bd
+def pack_rows(device, *cols) -> torch.Tensor:
+    "Columns of N rows each (any trailing shape) as one (N, width) float tensor on `device`: a buffer's row layout."
+    n = len(cols[0])
+    return torch.cat([c.to(device, torch.float32).reshape(n, -1) for c in cols], 1)
+
+def split_rows(rows: torch.Tensor, widths: dict) -> dict:
+    "The named fields of packed rows (`widths`: name -> width, in order): rewards as scalars, terminated/truncated as bools."
+    out, at = {}, 0
+    for name, w in widths.items():
+        v = rows[..., at:at + w]; at += w
+        out[name] = v.squeeze(-1).bool() if name in ("terminated", "truncated") else v.squeeze(-1) if name in ("rewards", "hidden_reward") else v
+    return out
+
 class ReplayBuffer:
     "Online transitions in a ring beside a fixed offline block, all in one tensor on `device`; batched add and sample."
     FIELDS = ("obs", "actions", "rewards", "next_obs", "terminated", "truncated")
@@ -35,8 +48,7 @@ class ReplayBuffer:
         return self._rows(ds.obs, ds.actions, ds.rewards, ds.next_obs, ds.terminated, ds.truncated)
 
     def _rows(self, obs, actions, rewards, next_obs, terminated, truncated) -> torch.Tensor:
-        f = lambda x: x.to(self.device, torch.float32).reshape(len(obs), -1)
-        return torch.cat([f(obs), f(actions), f(rewards), f(next_obs), f(terminated), f(truncated)], 1)
+        return pack_rows(self.device, obs, actions, rewards, next_obs, terminated, truncated)
 
     def add(self, obs, actions, rewards, next_obs, terminated, truncated):
         "Append a batch of N transitions (one env step of N envs); `next_obs` is the final observation where an episode ended."
@@ -62,12 +74,7 @@ class ReplayBuffer:
         i = torch.cat([torch.randint(0, max(self.n_offline, 1), shape + (k,), generator=gen, device=self.device),
                        self.n_offline + torch.randint(0, max(self.size, 1), shape + (batch - k,), generator=gen, device=self.device)], -1)
         rows = self.data.index_select(0, i.flatten()).view(*i.shape, -1)  # the one indexing operation (3x faster than data[i] on CPU)
-        if blocks is None: rows = rows[0]
-        out, at = {}, 0
-        for name, w in self.widths.items():
-            v = rows[..., at:at + w]; at += w
-            out[name] = v.squeeze(-1) if name in ("rewards",) else v.squeeze(-1).bool() if name in ("terminated", "truncated") else v
-        return out
+        return split_rows(rows if blocks else rows[0], self.widths)
 
     def state_dict(self) -> dict:
         "The online rows in use, the write position and the offline size (offline rows come back from their dataset)."
@@ -101,14 +108,11 @@ class EpisodeBuffer:
         self.pos = self.episodes = self.steps = self.size = 0  # next slot; episodes and steps ever added; steps held
         self.fixed = False
 
-    def _rows(self, *cols) -> torch.Tensor:
-        n = len(cols[0])
-        return torch.cat([c.to(self.device, torch.float32).reshape(n, -1) for c in cols], 1)
-
     def add(self, obs, actions, rewards, next_obs, terminated, truncated, hidden_reward=None):
         "One env step of the N envs; the episodes that end here enter the buffer."
         if self.fixed: raise RlnbError("this episode buffer holds a dataset and takes no online steps")
-        rows = self._rows(obs, actions, rewards, next_obs, terminated, truncated, rewards if hidden_reward is None else hidden_reward)
+        rows = pack_rows(self.device, obs, actions, rewards, next_obs, terminated, truncated,
+                         rewards if hidden_reward is None else hidden_reward)
         n = len(rows)
         self.stage[torch.arange(n, device=self.device), self.t.clamp(max=self.max_len - 1)] = rows
         self.t += 1
@@ -145,7 +149,7 @@ class EpisodeBuffer:
         last = step == (lens[ep] - 1)
         ret = torch.zeros(len(lens)).index_add_(0, ep, ds.rewards.float().cpu())
         delayed = torch.where(last, ret[ep], torch.zeros(()))
-        rows = buf._rows(ds.obs, ds.actions, delayed, ds.next_obs, ds.terminated, ds.truncated, ds.rewards)
+        rows = pack_rows(buf.device, ds.obs, ds.actions, delayed, ds.next_obs, ds.terminated, ds.truncated, ds.rewards)
         blocks = torch.zeros(len(lens), buf.max_len, rows.shape[1], device=buf.device)
         blocks[ep.to(buf.device), step.to(buf.device)] = rows
         buf._store(blocks, lens.to(buf.device))
@@ -154,12 +158,9 @@ class EpisodeBuffer:
 
     def __len__(self): return self.size
 
-    def _split(self, rows: torch.Tensor) -> dict:
-        out, at = {}, 0
-        for name, w in self.widths.items():
-            v = rows[..., at:at + w]; at += w
-            out[name] = v.squeeze(-1).bool() if name in ("terminated", "truncated") else v.squeeze(-1) if name in ("rewards", "hidden_reward") else v
-        return out
+    def fields(self, rows: torch.Tensor) -> dict:
+        "Stored rows (any leading shape) as named fields."
+        return split_rows(rows, self.widths)
 
     def sample(self, batch: int, gen: torch.Generator, blocks: int | None = None) -> dict:
         "`batch` transitions (or `blocks` x `batch`) uniformly over the stored steps; the fields of `ReplayBuffer.sample`."
@@ -167,7 +168,7 @@ class EpisodeBuffer:
         shape = (blocks or 1, batch)
         s = torch.multinomial(self.length.float(), shape[0] * batch, replacement=True, generator=gen).view(shape)
         t = (torch.rand(shape, generator=gen, device=self.device) * self.length[s]).long()
-        out = self._split(self.data[s, t])
+        out = self.fields(self.data[s, t])
         return out if blocks else {k: v[0] for k, v in out.items()}
 
     def sample_episodes(self, n_eps: int, k: int, gen: torch.Generator, blocks: int | None = None, replace_short: bool = True) -> dict:
@@ -185,7 +186,7 @@ class EpisodeBuffer:
             keys = torch.rand(shape + (self.max_len,), generator=gen, device=self.device)
             keys = keys.masked_fill(torch.arange(self.max_len, device=self.device) >= L[..., None], 2.0)
             idx = torch.where((L >= k)[..., None], keys.topk(k, dim=-1, largest=False).indices, idx)
-        out = self._split(self.data[s[..., None], idx])  # (B, E, K, ·)
+        out = self.fields(self.data[s[..., None], idx])  # (B, E, K, ·)
         Lf = L.float()
         out |= {"index": idx, "slot": s, "length": L, "target": self.ret[s] / Lf,
                 "var_coef": torch.where(L >= k, 1 - k / Lf, torch.ones_like(Lf)) * (L > 1)}
