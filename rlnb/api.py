@@ -18,6 +18,7 @@ from .core.base import RlnbError, atomic_write_text, get_device, in_project
 from .core.config import ANALYSES, config_keys, load_config, load_params
 import rlnb.analysis.ranking, rlnb.analysis.offpolicy  # register the analyses' parameters
 from .core.explog import append_entry, format_entry
+from .core.pages import write_html
 from .core.logger import to_markdown
 from .core.runs import Run, fresh_dir, resume, show_config, train, unused_dir
 from .algos.sac import pipeline_iql_sac, sac_actor  # the IQL -> SAC pipeline lives with SAC; rlnb.api offers it with the rest
@@ -203,7 +204,6 @@ def analyze(name: str, params: dict | None = None, *, runs_dir: str | Path = "ru
     "Run analysis/<name>.ipynb with papermill into a new run folder; write its HTML page there too. Returns the folder."
     import shutil
     import papermill as pm
-    from nbconvert import HTMLExporter
     params = dict(params or {})
     known = check_analysis_params(name, params)  # before a folder or a kernel exists
     runs_dir = in_project(runs_dir)  # a relative runs_dir starts at the project (core.base.project_dir)
@@ -222,6 +222,5 @@ def analyze(name: str, params: dict | None = None, *, runs_dir: str | Path = "ru
             if new_root and not any(Path(runs_dir).iterdir()): Path(runs_dir).rmdir()
             raise RlnbError(e.evalue) from None
         raise RlnbError(f"analysis {name} failed ({e.ename}: {e.evalue}); the executed notebook is {nb}") from None
-    html, _ = HTMLExporter(embed_images=True).from_filename(str(nb))
-    atomic_write_text(out / f"{name}.html", html).chmod(0o644)  # a page others may serve
+    write_html(nb, out / f"{name}.html")  # figures embedded, math typeset offline (core.pages)
     return out

@@ -16,6 +16,7 @@ from .core.base import RlnbError, atomic_write_text, in_project
 from typing import ClassVar
 from .core.config import ANALYSES, CONFIGS, config_keys, load_config, load_params, param, register_analysis
 from .core.explog import append_entry
+from .core.pages import write_html
 from .analysis.offpolicy import mean_ci
 from .api import ANALYSIS_DIR, analysis_params, check_analysis_params
 
@@ -515,13 +516,10 @@ class SweepReportParams:
 def sweep_report(root: str | Path) -> Path:
     "Run analysis/sweep_report.ipynb by papermill on the sweep folder `root`: report.ipynb and a standalone report.html there."
     import papermill as pm
-    from nbconvert import HTMLExporter
     root = Path(root).resolve()
     open_sweep(root)
     nb = root / "report.ipynb"
     pm.execute_notebook(str(ANALYSIS_DIR / f"{REPORT_NB}.ipynb"), str(nb), parameters={"sweep_dir": str(root)}, kernel_name="python3",
                         extra_arguments=["--IPKernelApp.log_level=CRITICAL"], progress_bar=False, cwd=str(root))
-    html, _ = HTMLExporter(embed_images=True, exclude_input=True).from_filename(str(nb))
-    atomic_write_text(root / "report.html", html).chmod(0o644)
-    return root / "report.html"
+    return write_html(nb, root / "report.html", exclude_input=True)  # math typeset offline (core.pages)
 

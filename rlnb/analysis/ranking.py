@@ -15,6 +15,7 @@ from scipy import stats
 import rlnb
 from ..algos.iql import IQL
 from ..core.base import RlnbError, get_device
+from ..core.pages import explore, png
 from dataclasses import dataclass
 from typing import ClassVar, Optional
 from ..core.config import check_values, load_config, load_params, param, register_analysis
@@ -29,7 +30,7 @@ from ..policies.networks import ActorCritic, mlp
 __all__ = ['ESTIMATORS', 'DEFAULT_ESTIMATORS', 'METRICS', 'SHIPPED_CHECKPOINT', 'rank_metrics', 'summarize', 'snr', 'StudyParams',
            'ground_truth', 'parse_estimator', 'needs', 'batched', 'traj_advantage', 'regress', 'train_iql', 'critics',
            'estimate', 'value_quality', 'RankingParams', 'SNRParams', 'prepare', 'split_half', 'ranking_study',
-           'rho_table', 'snr_study', 'png', 'plot_snr', 'plot_rho', 'state_frame', 'plot_state', 'explorer']
+           'rho_table', 'snr_study', 'plot_snr', 'plot_rho', 'state_frame', 'plot_state', 'explorer']
 
 # %% ../../nbs/analysis/51_ranking.ipynb #950e0e2b
 def _pairs(x: torch.Tensor) -> torch.Tensor:
@@ -391,11 +392,6 @@ def snr_study(gt: dict, dataset_path, *, widths, steps, layers: int, gamma: floa
     return pd.DataFrame(rows)
 
 # %% ../../nbs/analysis/51_ranking.ipynb #c679e784
-def png(fig) -> bytes:
-    "A Figure as PNG bytes (`IPython.display.Image(png(fig))` shows it without pyplot)."
-    import io
-    b = io.BytesIO(); fig.savefig(b, format="png", dpi=90); return b.getvalue()
-
 def plot_snr(tab: pd.DataFrame):
     "Two panels against IQL training steps, one line per width: the SNR of Q (log scale; the truth's as a dashed line) and rho of Q - V."
     import seaborn as sns
@@ -455,24 +451,8 @@ def plot_state(values: dict, state: int, names=None):
 def explorer(values: dict, state: int = 0):
     "An ipywidgets explorer of `values` (q and estimates, as saved in values.pt): one state's actions, truth vs estimators."
     import ipywidgets as W
-    from IPython.display import Image, display
-    S = len(values["q"])
     names = list(values["estimates"])
-    pick_state = W.IntSlider(value=state, min=0, max=S - 1, description="state", continuous_update=False)
-    pick = W.SelectMultiple(options=names, value=tuple(names[:4]), description="estimators", rows=min(6, len(names)))
-    out = W.Output()
-    view = {}
-
-    def draw(*_):
-        view["png"] = png(plot_state(values, pick_state.value, pick.value))
-        out.clear_output(wait=True)
-        with out: display(Image(view["png"]))
-
-    pick_state.observe(draw, "value"); pick.observe(draw, "value")
-    draw()
-
-    class Explorer(W.VBox):
-        def _repr_mimebundle_(self, **kw):  # a live widget where one can run, its current view as a PNG everywhere else
-            b = super()._repr_mimebundle_(**kw) or {}
-            return b | {"image/png": view["png"], "text/plain": f"explorer: state {pick_state.value} of {S}"}
-    return Explorer([W.HBox([pick_state, pick]), out])
+    return explore(lambda state, estimators: plot_state(values, state, estimators),
+                   {"state": W.IntSlider(value=state, min=0, max=len(values["q"]) - 1, description="state", continuous_update=False),
+                    "estimators": W.SelectMultiple(options=names, value=tuple(names[:4]), description="estimators",
+                                                   rows=min(6, len(names)))}, "one state's actions")
