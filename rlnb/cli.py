@@ -1,4 +1,4 @@
-"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `rrd`, `record`, `data`, `analyze`, `sweep` and `main`, each a thin layer over `rlnb.api`.
+"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `rrd`, `record`, `data`, `analyze`, `sweep`, `docs`, `lab` and `main`, each a thin layer over `rlnb.api`.
 
 Docs: https://rlnb.github.io/rlnb/cli.html.md"""
 
@@ -92,6 +92,18 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--parallel", type=int, help="at most this many points at once (default: as many as the CPUs allow)")
     sw.add_argument("--retry-failed", action="store_true", help="run failed points again (at most two attempts in all)")
     sw.add_argument("--no-report", action="store_true", help="skip the report at the end")
+    dc = sub.add_parser("docs", help="build the docs site offline: every page of _quarto.yml executed (nbdev-test's cells), math "
+                        "typeset by a local MathJax, the sidebar as navigation (rlnb docs [--out _site] [--check])")
+    dc.add_argument("--out", default="_site", help="the site folder (default _site); replaced only when every page built")
+    dc.add_argument("--pages", nargs="+", metavar="NB", help="only these pages (paths as in _quarto.yml, e.g. algos/42_awr.ipynb)")
+    dc.add_argument("--no-execute", action="store_true", help="export the notebooks as stored, without running them")
+    dc.add_argument("--workers", type=int, default=2, help="pages executed at once (default 2)")
+    dc.add_argument("--check", action="store_true", help="then open every page in headless Chromium: loads, math typeset, "
+                    "no traceback, sidebar links resolve")
+    lb = sub.add_parser("lab", help="JupyterLab on the project's notebooks, on 127.0.0.1 only, with a token")
+    lb.add_argument("--port", type=int, default=8888, help="the port (default 8888); a port in use is an error, not moved")
+    lb.add_argument("--token", help="the access token (default $RLNB_LAB_TOKEN, else a fresh one)")
+    lb.add_argument("--open", action="store_true", help="open a browser too")
     m = sub.add_parser("main", help="the main job: pretrain PPO, pick the 40%% rung, fine-tune, summarise")
     m.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a value of both phases (repeatable)")
     m.add_argument("--target", type=float, default=0.4, help="deterministic success of the rung to fine-tune from")
@@ -209,6 +221,20 @@ def main(argv: list[str] | None = None) -> int:
                 if c["failed"]: return 1
         elif args.cmd == "resume":
             _summary(api.resume(args.path, parse_sets(args.set), command=cmd))
+        elif args.cmd == "docs":
+            from . import docs
+            if args.check: docs.chromium_path()  # no browser: say so before building
+            out = docs.build_site(args.out, pages=args.pages, execute=not args.no_execute, workers=args.workers)
+            if args.check:
+                t = docs.check_site(out)
+                print(t[["page", "math", "raw_math", "tracebacks", "links", "broken_links"]].to_string(index=False))
+                bad = docs.site_problems(t)
+                if bad: raise RlnbError(f"the site in {out} has problems: " + "; ".join(bad))
+                print(f"checked {len(t)} pages in Chromium: all load, math typeset ({int(t.math.sum())} equations), no traceback, "
+                      "every sidebar link resolves")
+        elif args.cmd == "lab":
+            from . import docs
+            return docs.lab(args.port, args.token, args.open)
     except RlnbError as e:
         print(f"rlnb: error: {e}", file=sys.stderr)
         return 2
