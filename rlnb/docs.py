@@ -89,7 +89,7 @@ def reader_view(nb):
         keep.append(c)
     out = nb2dict(nb); out["cells"] = keep
     out.setdefault("metadata", {}); out["nbformat"], out["nbformat_minor"] = 4, 5
-    return nbformat.from_dict(out)
+    return nbformat.reads(json.dumps(out), as_version=4)  # as read from a file: multi-line outputs joined
 
 # %% ../nbs/93_docs.ipynb #f662d105
 NAV_CSS = """<style>

@@ -21,7 +21,7 @@ from ..policies.checkpoints import load_policy
 from ..policies.networks import ActorCritic, gradient_step, minibatches
 
 # %% auto #0
-__all__ = ['awr_weights', 'awr_update', 'AWRConfig', 'AWR']
+__all__ = ['awr_weights', 'awr_update', 'awr_ess', 'plot_awr_weights', 'AWRConfig', 'AWR']
 
 # %% ../../nbs/algos/42_awr.ipynb #6ad1ab7e
 def awr_weights(adv: torch.Tensor, beta: float, max_weight: float) -> torch.Tensor:
@@ -42,6 +42,24 @@ def awr_update(agent: ActorCritic, opt, obs, act, weights, *, update_epochs: int
             gradient_step(opt, loss, max_grad_norm)
             total += loss.detach(); steps += 1
     return {"awr_loss": total / max(steps, 1), "grad_steps": steps}
+
+# %% ../../nbs/algos/42_awr.ipynb #d281e5fe
+def awr_ess(weights: torch.Tensor) -> float:
+    "Effective sample size of `weights` as a share of the batch: (sum w)^2 / (n sum w^2)."
+    return float(weights.sum() ** 2 / (len(weights) * (weights ** 2).sum()))
+
+def plot_awr_weights(adv: torch.Tensor, beta: float, max_weight: float = 20.0):
+    "A batch's AWR weights (normalised to mean 1) against its advantages, with the effective sample size; a Figure."
+    from matplotlib.figure import Figure
+    w = awr_weights(adv, beta, max_weight)
+    fig = Figure(figsize=(8, 3.2), layout="constrained")
+    ax, hx = fig.subplots(1, 2)
+    ax.scatter(adv.cpu(), (w / w.mean()).cpu(), s=6, alpha=0.6)
+    ax.set(yscale="log", xlabel="advantage", ylabel="weight / mean weight",
+           title=f"β = {beta:g}: ESS {awr_ess(w):.0%}, clipped {float((w >= max_weight).float().mean()):.1%}")
+    hx.hist((w / w.sum()).sort(descending=True).values.cumsum(0).cpu(), bins=40, color="C1")
+    hx.plot([], []); hx.set(xlabel="share of the total weight held by the top-k samples", ylabel="count of k", yscale="log")
+    return fig
 
 # %% ../../nbs/algos/42_awr.ipynb #833f9333
 @register_config

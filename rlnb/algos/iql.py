@@ -21,13 +21,38 @@ from ..policies.advantages import gae_with_value
 from ..policies.networks import ActorCritic, QNet, mlp
 
 # %% auto #0
-__all__ = ['expectile_loss', 'IQLConfig', 'IQL']
+__all__ = ['expectile_loss', 'expectile', 'plot_expectile', 'IQLConfig', 'IQL']
 
 # %% ../../nbs/algos/43_iql.ipynb #5a1a522f
 def expectile_loss(u: torch.Tensor, tau: float) -> torch.Tensor:
     "mean |tau - 1(u < 0)| u^2."
     return (torch.abs(tau - (u < 0).float()) * u ** 2).mean()
 
+
+# %% ../../nbs/algos/43_iql.ipynb #8d6b6f94
+def expectile(x: torch.Tensor, tau: float, iters: int = 60) -> float:
+    "The tau-expectile of the values `x`: the m with tau E[(x-m)+] = (1-tau) E[(m-x)+] (bisection), the minimiser of expectile_loss."
+    lo, hi = float(x.min()), float(x.max())
+    for _ in range(iters):
+        m = (lo + hi) / 2
+        g = tau * (x - m).clamp(min=0).mean() - (1 - tau) * (m - x).clamp(min=0).mean()
+        lo, hi = (m, hi) if g > 0 else (lo, m)
+    return (lo + hi) / 2
+
+def plot_expectile(q: torch.Tensor, tau: float):
+    "A state's Q values over data actions with their mean, tau-expectile and max; and the expectile loss's asymmetric weight; a Figure."
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(8, 3.2), layout="constrained")
+    ax, lx = fig.subplots(1, 2)
+    m = expectile(q, tau)
+    ax.hist(q.cpu(), bins=40, color="0.75")
+    for v, c, lab in ((float(q.mean()), "k", "mean (τ = 0.5)"), (m, "C3", f"expectile τ = {tau:g}"), (float(q.max()), "C0", "max")):
+        ax.axvline(v, color=c, lw=2, label=f"{lab}: {v:.2f}")
+    ax.set(xlabel="Q(s, a) over the data's actions", ylabel="count", title="what V(s) learns"); ax.legend(fontsize=8)
+    u = torch.linspace(-2, 2, 201)
+    lx.plot(u, torch.abs(tau - (u < 0).float()) * u ** 2, "C3"); lx.plot(u, 0.5 * u ** 2, color="0.6", ls="--", label="τ = 0.5")
+    lx.set(xlabel="u = Q - V", ylabel="|τ - 1(u<0)| u²", title="the loss"); lx.legend(fontsize=8)
+    return fig
 
 # %% ../../nbs/algos/43_iql.ipynb #3f565fce
 @register_config

@@ -6,11 +6,10 @@ Docs: https://rlnb.github.io/rlnb/core/pages.html.md"""
 
 # %% ../../nbs/core/07_pages.ipynb #9c4132db
 from __future__ import annotations
-import io, re
+import base64, io, re
 from pathlib import Path
 from typing import Callable
 import ipywidgets as W
-from IPython.display import Image, display
 from .base import RlnbError, atomic_write_text
 
 # %% auto #0
@@ -36,8 +35,9 @@ class Explorer(W.VBox):
     def redraw(self, *_):
         "Call `draw` with the controls' values; show the figure live and keep it as the static view."
         self.png = png(self.draw(**self.values))
-        self.out.clear_output(wait=True)
-        with self.out: display(Image(self.png))
+        # set the Output's content directly (one assignment, no flicker): `with out: display(...)` would also print the
+        # figure into the cell's own output wherever no widget frontend listens (nbdev-test, papermill, the docs site)
+        self.out.outputs = ({"output_type": "display_data", "data": {"image/png": base64.b64encode(self.png).decode()}, "metadata": {}},)
 
     def set(self, **values) -> "Explorer":
         "Move controls as a user would (each change redraws)."

@@ -11,7 +11,7 @@ from ..data.trajectories import OfflineDataset
 from .networks import RunningNorm
 
 # %% auto #0
-__all__ = ['gae', 'next_values', 'gae_with_value', 'ReturnScale']
+__all__ = ['gae', 'next_values', 'gae_with_value', 'plot_gae', 'ReturnScale']
 
 # %% ../../nbs/policies/31_advantages.ipynb #e773bc53
 def gae(rewards, values, next_values, terminated, done, gamma: float, lam: float):
@@ -39,6 +39,23 @@ def gae_with_value(data: OfflineDataset, value, gamma: float, lam: float = 0.95)
     done = data.terminated | data.truncated
     adv, _ = gae(data.rewards[:, None], v[:, None], nv[:, None], data.terminated[:, None], done[:, None], gamma, lam)
     return adv[:, 0]
+
+# %% ../../nbs/policies/31_advantages.ipynb #27304708
+def plot_gae(data: OfflineDataset, value, gamma: float, lam: float, episode: int = 0):
+    "One episode of `data`: rewards and V, then GAE(λ) advantages with V = `value` against λ = 0 (TD) and λ = 1 (Monte Carlo); a Figure."
+    from matplotlib.figure import Figure
+    ends = torch.nonzero(data.terminated | data.truncated).flatten().tolist()
+    if not 0 <= episode < len(ends): raise ValueError(f"episode {episode} is not one of the dataset's {len(ends)} episodes")
+    s = slice(ends[episode - 1] + 1 if episode else 0, ends[episode] + 1)
+    adv = {l: gae_with_value(data, value, gamma, l)[s].cpu() for l in (0.0, 1.0, lam)}
+    fig = Figure(figsize=(8, 4.6), layout="constrained")
+    top, bot = fig.subplots(2, 1, sharex=True)
+    top.plot(data.rewards[s].cpu(), "k.-", label="reward"); top.plot(value(data.obs[s]).cpu(), "C2-", label="V(s)")
+    top.set(title=f"episode {episode}: {s.stop - s.start} steps"); top.legend(fontsize=8)
+    bot.plot(adv[0.0], color="0.6", lw=1, label="λ = 0 (TD)"); bot.plot(adv[1.0], color="0.3", lw=1, ls="--", label="λ = 1 (Monte Carlo)")
+    bot.plot(adv[lam], "C0", lw=2.2, label=f"λ = {lam:g}, γ = {gamma:g}  (std {adv[lam].std():.3f})")
+    bot.axhline(0, color="k", lw=0.5); bot.set(xlabel="step", ylabel="advantage"); bot.legend(fontsize=8)
+    return fig
 
 # %% ../../nbs/policies/31_advantages.ipynb #85bff292
 class ReturnScale:
