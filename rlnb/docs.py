@@ -15,7 +15,7 @@ from .core.pages import copy_mathjax, write_html
 # %% auto #0
 __all__ = ['NAV_CSS', 'CHROMIUM_ARGS', 'site_pages', 'page_html', 'execute_page', 'reader_view', 'nav_html', 'build_site',
            'chromium_path', 'launch_chromium', 'sync_playwright', 'check_site', 'in_thread', 'site_problems',
-           'check_port', 'free_port', 'lab_argv', 'lab_url', 'running_lab', 'lab']
+           'check_port', 'free_port', 'lab_argv', 'lab_url', 'running_lab', 'lab', 'check_lab_page']
 
 # %% ../nbs/93_docs.ipynb #cdbc7a74
 def site_pages(root: str | Path | None = None) -> list[tuple[str, str]]:
@@ -55,7 +55,9 @@ def execute_page(path: str | Path, flags: list[str], timeout: int | None = 600, 
         s = skip(cell)
         if not s: current[0] = cell
         return s
-    prev = os.environ.get("IN_TEST"); os.environ["IN_TEST"] = "1"
+    pinned = {"IN_TEST": "1", "COLUMNS": "120", "LINES": "24"}  # as nbdev-test; a page reads the same whatever terminal builds it
+    prev = {k: os.environ.get(k) for k in pinned}
+    os.environ.update(pinned)
     try:
         with working_directory(path.parent):
             CaptureShell(path).run_all(nb, exc_stop=True, preproc=pre, cell_timeout=timeout)
@@ -65,8 +67,9 @@ def execute_page(path: str | Path, flags: list[str], timeout: int | None = 600, 
         first = next((l for l in c.source.splitlines() if l.strip() and not l.startswith("#|")), "") if c is not None else ""
         raise RlnbError(f"page {rel or path.name}, cell {i} ({first.strip()[:60]!r}) failed: {type(e).__name__}: {e}".rstrip()) from None
     finally:
-        if prev is None: os.environ.pop("IN_TEST", None)
-        else: os.environ["IN_TEST"] = prev
+        for k, v in prev.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
     return nb
 
 _CELL_KEYS = {"cell_type", "id", "metadata", "source", "outputs", "execution_count", "attachments"}
@@ -332,3 +335,71 @@ def lab(port: int = 8888, token: str | None = None, open_browser: bool = False, 
     print(f"JupyterLab for {root} (Ctrl-C twice to stop); open:\n  {lab_url(port, token)}", flush=True)
     try: return subprocess.call(argv)
     except KeyboardInterrupt: return 130
+
+# %% ../nbs/93_docs.ipynb #4ca87908
+_NB = "window.jupyterapp && window.jupyterapp.shell.currentWidget"
+_JS_FACTS = """() => { const p = window.jupyterapp.shell.currentWidget;
+  const cells = p.content.widgets.filter(c => c.model.type === 'code');
+  const outs = cells.flatMap(c => c.model.outputs.toJSON());
+  return {code: cells.length, ran: cells.filter(c => c.model.executionCount).length,
+          status: p.sessionContext.session && p.sessionContext.session.kernel ? p.sessionContext.session.kernel.status : 'none',
+          errors: outs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+          widget_errors: [...document.querySelectorAll('.jp-OutputArea-output')].filter(e => /Error displaying widget/.test(e.innerText)).length}; }"""
+
+def check_lab_page(page: str = "nbs/policies/31_advantages.ipynb", shots: str | Path | None = None, keys: str = "ArrowLeft",
+                   presses: int = 3, root: str | Path | None = None, timeout: float = 300) -> dict:
+    "Open `page` in JupyterLab in headless Chromium, run it, move its first explorer's first slider; timings, screenshots, errors."
+    import tempfile
+    root = Path(root or project_dir())
+    if not (root / page).is_file(): raise RlnbError(f"{page} is not a notebook under {root}; pass a path like nbs/algos/42_awr.ipynb")
+    chromium_path()
+    tmp = Path(tempfile.mkdtemp(prefix="rlnb-lab-"))
+    shots = Path(shots or tmp); shots.mkdir(parents=True, exist_ok=True)
+    s = tmp / "settings" / "@jupyterlab" / "docmanager-extension"; s.mkdir(parents=True)
+    (s / "plugin.jupyterlab-settings").write_text('{"autosave": false}')  # the repository's notebook stays as it is
+    s = tmp / "settings" / "@jupyterlab" / "apputils-extension"; s.mkdir(parents=True)
+    (s / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')  # no news pop-up
+    env = {"JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"), "JUPYTER_CONFIG_DIR": str(tmp / "config")}
+    t0 = time.time()
+    with running_lab(root, env=env, log=tmp / "lab.log") as lab:
+        r = in_thread(_drive_lab, lab.url(page), shots, keys, presses, timeout, t0)
+        r["server_ready_s"] = round(lab.seconds_to_ready, 2)
+    r["log"] = str(tmp / "lab.log")
+    return r
+
+def _drive_lab(url, shots: Path, keys, presses, timeout, t0) -> dict:
+    ms, r = timeout * 1000, {}
+    with sync_playwright() as pw:
+        b = launch_chromium(pw)
+        pg = b.new_page(viewport={"width": 1300, "height": 1000})
+        pg.goto(url)
+        pg.wait_for_function(f"{_NB} && {_NB}.sessionContext && {_NB}.sessionContext.session && "
+                             f"{_NB}.sessionContext.session.kernel && {_NB}.sessionContext.session.kernel.connectionStatus === 'connected'",
+                             timeout=ms)
+        r["kernel_connected_s"] = round(time.time() - t0, 2)
+        pg.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        pg.wait_for_function(f"{_NB}.content.widgets.some(c => c.model.type === 'code' && c.model.executionCount)", timeout=ms)
+        r["first_cell_s"] = round(time.time() - t0, 2)
+        pg.wait_for_function(f"({_JS_FACTS})().ran === ({_JS_FACTS})().code && ({_JS_FACTS})().status === 'idle'", timeout=ms)
+        r["all_cells_s"] = round(time.time() - t0, 2)
+        facts = pg.evaluate(_JS_FACTS)
+        out = pg.locator(".jp-OutputArea .widget-vbox .widget-output").first
+        out.wait_for(timeout=ms); out.scroll_into_view_if_needed()
+        img = lambda: pg.evaluate("() => { const i = document.querySelector('.jp-OutputArea .widget-vbox .widget-output img'); return i ? i.src : ''; }")
+        before = img()
+        out.screenshot(path=str(shots / "before.png"))
+        handle = pg.locator(".jp-OutputArea .widget-vbox .widget-hslider .noUi-handle, .jp-OutputArea .widget-vbox .widget-slider .noUi-handle").first
+        handle.focus()
+        t = time.time()
+        for _ in range(presses): pg.keyboard.press(keys)
+        pg.wait_for_function("(b) => { const i = document.querySelector('.jp-OutputArea .widget-vbox .widget-output img'); return i && i.src !== b; }",
+                             arg=before, timeout=ms)
+        r["redraw_s"] = round(time.time() - t, 2)
+        pg.wait_for_timeout(300)
+        out.screenshot(path=str(shots / "after.png"))
+        pg.screenshot(path=str(shots / "lab.png"))
+        after, changed = pg.evaluate(_JS_FACTS), img() != before
+        b.close()
+    return r | dict(cells=facts["code"], ran=facts["ran"], errors=facts["errors"] + after["errors"],
+                    widget_errors=after["widget_errors"], before=str(shots / "before.png"), after=str(shots / "after.png"),
+                    lab=str(shots / "lab.png"), figure_changed=changed)
