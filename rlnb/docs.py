@@ -378,7 +378,7 @@ def _drive_lab(url, shots: Path, keys, presses, timeout, t0) -> dict:
                              timeout=ms)
         r["kernel_connected_s"] = round(time.time() - t0, 2)
         pg.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        pg.wait_for_function(f"{_NB}.content.widgets.some(c => c.model.type === 'code' && c.model.executionCount)", timeout=ms)
+        pg.wait_for_function(f"{_NB}.content.widgets.some(c => c.model.type === 'code' && c.model.executionCount)", timeout=ms, polling=50)
         r["first_cell_s"] = round(time.time() - t0, 2)
         pg.wait_for_function(f"({_JS_FACTS})().ran === ({_JS_FACTS})().code && ({_JS_FACTS})().status === 'idle'", timeout=ms)
         r["all_cells_s"] = round(time.time() - t0, 2)
