@@ -61,7 +61,7 @@ def execute_page(path: str | Path, flags: list[str], timeout: int | None = 600, 
     try:
         with working_directory(path.parent):
             CaptureShell(path).run_all(nb, exc_stop=True, preproc=pre, cell_timeout=timeout)
-    except BaseException as e:
+    except Exception as e:  # Ctrl-C is not a failing page: it goes up as it is
         c = current[0]
         i = nb.cells.index(c) + 1 if c is not None else 0
         first = next((l for l in c.source.splitlines() if l.strip() and not l.startswith("#|")), "") if c is not None else ""
@@ -284,7 +284,8 @@ def check_port(port: int, host: str = "127.0.0.1") -> int:
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s: s.bind((host, 0)); return s.getsockname()[1]
 
-def lab_argv(port: int, token: str, root: str | Path, open_browser: bool = False, expose_app: bool = False) -> list[str]:
+def lab_argv(port: int, token: str, root: str | Path, open_browser: bool = False, expose_app: bool = False,
+             extra: tuple = ()) -> list[str]:
     "The jupyter lab command: 127.0.0.1 only, this port or none, this token, the project as its root."
     try: import jupyterlab  # noqa: F401
     except ImportError:
@@ -294,7 +295,7 @@ def lab_argv(port: int, token: str, root: str | Path, open_browser: bool = False
     if not open_browser: a.append("--no-browser")
     if expose_app: a.append("--LabApp.expose_app_in_browser=True")  # window.jupyterapp, for a browser test to drive
     if os.geteuid() == 0: a.append("--allow-root")  # containers and CI run as root
-    return a
+    return a + list(extra)
 
 def lab_url(port: int, token: str, page: str = "nbs/index.ipynb") -> str:
     return f"http://127.0.0.1:{port}/lab/tree/{page}?token={token}"
@@ -302,13 +303,13 @@ def lab_url(port: int, token: str, page: str = "nbs/index.ipynb") -> str:
 class running_lab:
     "JupyterLab in the background on a free port (a context manager): `.url(page)`, `.port`, `.token`, `.seconds_to_ready`."
     def __init__(self, root: str | Path | None = None, port: int | None = None, env: dict | None = None, log: str | Path | None = None,
-                 timeout: float = 120):
-        self.root, self.port = Path(root or project_dir()), check_port(port) if port else free_port()
+                 timeout: float = 120, extra: tuple = ()):
+        self.root, self.port, self.extra = Path(root or project_dir()), check_port(port) if port else free_port(), tuple(extra)
         self.token, self.env, self.log, self.timeout = secrets.token_hex(16), env, log, timeout
     def __enter__(self):
         t = time.time()
         self.logf = open(self.log, "w") if self.log else subprocess.DEVNULL
-        self.proc = subprocess.Popen(lab_argv(self.port, self.token, self.root, expose_app=True), env={**os.environ, **(self.env or {})},
+        self.proc = subprocess.Popen(lab_argv(self.port, self.token, self.root, expose_app=True, extra=self.extra), env={**os.environ, **(self.env or {})},
                                      stdout=self.logf, stderr=subprocess.STDOUT, start_new_session=True)
         while True:
             try:
@@ -361,7 +362,8 @@ def check_lab_page(page: str = "nbs/policies/31_advantages.ipynb", shots: str | 
     (s / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')  # no news pop-up
     env = {"JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"), "JUPYTER_CONFIG_DIR": str(tmp / "config")}
     t0 = time.time()
-    with running_lab(root, env=env, log=tmp / "lab.log") as lab:
+    keep_out = (f"--FileCheckpoints.checkpoint_dir={tmp / 'checkpoints'}",)  # opening a notebook checkpoints it: not beside it
+    with running_lab(root, env=env, log=tmp / "lab.log", extra=keep_out) as lab:
         r = in_thread(_drive_lab, lab.url(page), shots, keys, presses, timeout, t0)
         r["server_ready_s"] = round(lab.seconds_to_ready, 2)
     r["log"] = str(tmp / "lab.log")

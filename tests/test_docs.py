@@ -33,6 +33,7 @@ def test_nbdev_preprocessing_runs(tmp_path):
     assert p.returncode == 0, p.stderr
     proc = tmp_path / "_proc"
     for nb in (ROOT / "nbs").rglob("*.ipynb"):
+        if any(part.startswith((".", "_")) for part in nb.relative_to(ROOT / "nbs").parts): continue  # .ipynb_checkpoints (Jupyter's)
         assert (proc / nb.relative_to(ROOT / "nbs")).exists(), nb
     assert yaml.safe_load((proc / "_quarto.yml").read_text())["website"]["sidebar"]["contents"]
 

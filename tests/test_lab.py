@@ -8,7 +8,11 @@ from rlnb.docs import check_lab_page
 
 
 def test_lab_runs_a_method_page_and_a_moved_slider_redraws(tmp_path):
+    page = ROOT / "nbs/policies/31_advantages.ipynb"
+    before_nb, ckpt = page.read_bytes(), page.parent / ".ipynb_checkpoints" / "31_advantages-checkpoint.ipynb"
+    had_ckpt = ckpt.exists()
     r = check_lab_page("nbs/policies/31_advantages.ipynb", shots=tmp_path)
+    assert page.read_bytes() == before_nb and ckpt.exists() == had_ckpt    # the repository is left as it was
     print({k: v for k, v in r.items() if k.endswith("_s")})               # timings, shown with pytest -s
     assert r["cells"] > 5 and r["ran"] == r["cells"]                       # every code cell ran in the kernel
     assert r["errors"] == [] and r["widget_errors"] == 0, r
