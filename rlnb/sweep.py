@@ -23,8 +23,8 @@ from .api import ANALYSIS_DIR, analysis_params, check_analysis_params
 
 # %% auto #0
 __all__ = ['SWEEP_KEYS', 'STATES', 'REPORT_NB', 'Sweep', 'load_sweep', 'sweep_points', 'sweep_digest', 'run_point', 'point_argv',
-           'SweepFolder', 'Progress', 'run_sweep', 'open_sweep', 'sweep_results', 'sweep_table', 'plot_sweep',
-           'SweepReportParams', 'sweep_report']
+           'safe_extract', 'SweepFolder', 'Progress', 'run_sweep', 'open_sweep', 'sweep_results', 'sweep_table',
+           'plot_sweep', 'SweepReportParams', 'sweep_report']
 
 # %% ../nbs/92_sweep.ipynb #cdca5b62
 SWEEP_KEYS = {
@@ -218,6 +218,15 @@ def point_argv(sw: Sweep, p: dict) -> list[str]:
 
 
 # %% ../nbs/92_sweep.ipynb #edd7b1a7
+def safe_extract(tar: tarfile.TarFile, dest: Path):
+    "Unpack `tar` into `dest`, refusing members that would land outside it: tarfile's 'data' filter, or the same check by hand on Pythons before 3.11.4 (Debian 12's 3.11.2)."
+    if hasattr(tarfile, "data_filter"): return tar.extractall(dest, filter="data")
+    root = Path(dest).resolve()
+    for m in tar.getmembers():
+        if not (m.isfile() or m.isdir()) or not (root / m.name).resolve().is_relative_to(root):
+            raise RlnbError(f"a sweep point's archive holds {m.name!r}, which is not a plain file inside its folder; it was not unpacked")
+    tar.extractall(dest)
+
 STATES = ("pending", "running", "done", "failed")
 
 class SweepFolder:
@@ -266,7 +275,7 @@ class SweepFolder:
         st, dest = self.state[p["id"]], self.root / "points" / p["id"]
         tmp = dest.with_name(f".{p['id']}.partial")
         shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-        with tarfile.open(fileobj=io.BytesIO(res["tar"]), mode="r:gz") as tar: tar.extractall(tmp, filter="data")
+        with tarfile.open(fileobj=io.BytesIO(res["tar"]), mode="r:gz") as tar: safe_extract(tar, tmp)
         runs = sorted((tmp / "runs").iterdir()) if (tmp / "runs").is_dir() else []
         if len(runs) == 1:  # one run folder (rlnb train): its contents become the point's folder
             for f in runs[0].iterdir(): f.rename(tmp / f.name)
