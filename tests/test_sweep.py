@@ -91,6 +91,18 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
 
+def wait_for_nodes(ray: str, port: int, env: dict, n: int, timeout: float = 180):
+    "Until `ray status` lists `n` active nodes."
+    t0, out = time.time(), ""
+    while time.time() - t0 < timeout:
+        p = subprocess.run([ray, "status", f"--address=127.0.0.1:{port}"], env=env, capture_output=True, text=True, timeout=60)
+        out = p.stdout
+        active = out.split("Active:", 1)[1].split("Pending:", 1)[0] if "Active:" in out else ""
+        if sum(1 for l in active.splitlines() if l.strip().split(" ", 1)[-1].startswith("node_")) >= n: return
+        time.sleep(1)
+    raise AssertionError(f"the Ray cluster did not reach {n} nodes in {timeout} s:\n{out}")
+
+
 def test_sweep_on_a_two_node_ray_cluster_uses_both_nodes(work):
     """A Ray head and a second node on this machine (Ray turns 127.0.0.1 into the machine's own address, so the nodes
     listen there; nothing leaves the machine), with their own token; the sweep goes to them with --address."""
@@ -102,9 +114,9 @@ def test_sweep_on_a_two_node_ray_cluster_uses_both_nodes(work):
                                         start_new_session=True)
     nodes = [start("--head", f"--port={port}", "--include-dashboard=false")]
     try:
-        time.sleep(6)
+        wait_for_nodes(ray, port, env, 1)
         nodes.append(start(f"--address=127.0.0.1:{port}"))
-        time.sleep(6)
+        wait_for_nodes(ray, port, env, 2)   # a busy machine takes longer than any fixed sleep: ask the cluster
         f = write(work, "two.yaml", DEMO | {"grid": {"lr": [0.001, 0.003]}, "seeds": [0, 1]})
         p = cli("sweep", str(f), "--address", f"127.0.0.1:{port}", "--no-report", env=env, check=0)
         st = state(work / "runs" / "sweep-two")
