@@ -13,9 +13,9 @@ from .core.base import RlnbError, atomic_write_text, project_dir
 from .core.pages import copy_mathjax, write_html
 
 # %% auto #0
-__all__ = ['NAV_CSS', 'CHROMIUM_ARGS', 'site_pages', 'page_html', 'execute_page', 'reader_view', 'nav_html', 'build_site',
-           'chromium_path', 'launch_chromium', 'sync_playwright', 'check_site', 'in_thread', 'site_problems',
-           'check_port', 'free_port', 'lab_argv', 'lab_url', 'running_lab', 'lab', 'check_lab_page']
+__all__ = ['NAV_CSS', 'CHROMIUM_ARGS', 'site_pages', 'page_html', 'read_page', 'execute_page', 'reader_view', 'nav_html',
+           'build_site', 'chromium_path', 'launch_chromium', 'sync_playwright', 'check_site', 'in_thread',
+           'site_problems', 'check_port', 'free_port', 'lab_argv', 'lab_url', 'running_lab', 'lab', 'check_lab_page']
 
 # %% ../nbs/93_docs.ipynb #cdbc7a74
 def site_pages(root: str | Path | None = None) -> list[tuple[str, str]]:
@@ -42,14 +42,18 @@ def _tst_flags(root: Path) -> list[str]:
     f = tomllib.loads((root / "pyproject.toml").read_text()).get("tool", {}).get("nbdev", {}).get("tst_flags", "")
     return f.split() if isinstance(f, str) else list(f)
 
+def read_page(path: str | Path):
+    "A notebook as nbdev reads it for testing (directives parsed, kept in the source)."
+    from nbdev.process import NBProcessor
+    return NBProcessor(Path(path), rm_directives=False, process=True).nb
+
 def execute_page(path: str | Path, flags: list[str], timeout: int | None = 600, rel: str | None = None):
     "Run the cells `nbdev-test` would run in notebook `path`; returns the executed notebook, or raises RlnbError naming the failed cell."
     from execnb.shell import CaptureShell
     from fastcore.xtras import working_directory
-    from nbdev.process import NBProcessor
     from nbdev.test import _skip_cell  # nbdev's own predicate (nbdev pinned in pyproject.toml)
     path = Path(path).resolve()
-    nb = NBProcessor(path, rm_directives=False, process=True).nb
+    nb = read_page(path)
     skip, current = _skip_cell(nb, flags), [None]
     def pre(cell):
         s = skip(cell)
@@ -134,10 +138,7 @@ def _build_page(root: str, stage: str, rel: str, nav: str, flags: list, execute:
     t = time.time()
     src = Path(root) / "nbs" / rel
     try:
-        if execute: nb = execute_page(src, flags, timeout, rel=rel)
-        else:
-            from nbdev.process import NBProcessor
-            nb = NBProcessor(src, rm_directives=False, process=True).nb
+        nb = execute_page(src, flags, timeout, rel=rel) if execute else read_page(src)
         view = reader_view(nb)
         dest = Path(stage) / page_html(rel)
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -169,7 +170,7 @@ def build_site(out: str | Path = "_site", *, root: str | Path | None = None, pag
     shutil.rmtree(stage, ignore_errors=True); stage.mkdir(parents=True)
     try:
         copy_mathjax(stage / "_mathjax")
-        titles = {p: _title(root / "nbs" / p) for _, p in site_pages(root)}
+        titles = {p: _title(root / "nbs" / p) for _, p in order}
         flags, t0 = _tst_flags(root), time.time()
         jobs = [(str(root), str(stage), p, nav_html(order, titles, p), flags, execute, timeout) for _, p in order]
         recs = list(parallel(_page_job, jobs, n_workers=workers if len(jobs) > 1 else 0, progress=False))

@@ -61,12 +61,17 @@ def check_comparison_table(t, k):
     assert (t.mc_steps[mc] > 0).all() and (t.mc_steps[~mc] == 0).all()
 
 
-def screenshot(html: Path, png: Path, size: str = "1200,3000") -> tuple[float, float]:
-    "Render `html` in headless Chromium into `png`; returns (colour spread, share of dark pixels): a blank page has both near 0."
+def image_stats(png: Path) -> tuple[float, float]:
+    "(colour spread, share of dark pixels) of a PNG: a blank page has both near 0."
     from matplotlib.image import imread
+    img = imread(str(png))[..., :3]
+    return float((img.std(axis=(0, 1))).mean()), float((img.mean(-1) < 0.9).mean())
+
+
+def screenshot(html: Path, png: Path, size: str = "1200,3000") -> tuple[float, float]:
+    "Render `html` in headless Chromium into `png`; returns its `image_stats`."
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "headless chromium is needed (scripts/test.sh installs it: apt-get install chromium)"
     subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--window-size={size}",
                     f"--screenshot={png}", Path(html).as_uri()], capture_output=True, timeout=120)
-    img = imread(str(png))[..., :3]
-    return float((img.std(axis=(0, 1))).mean()), float((img.mean(-1) < 0.9).mean())
+    return image_stats(png)

@@ -4,7 +4,7 @@ import json, shutil, socket
 from pathlib import Path
 import nbformat
 import yaml
-from conftest import ROOT, assert_user_error, cli, snapshot
+from conftest import ROOT, assert_user_error, cli, image_stats, snapshot
 from rlnb.docs import check_site, site_pages, site_problems
 
 
@@ -21,7 +21,7 @@ def test_docs_site_every_page_checked_in_chromium(tmp_path):
     assert t.loaded.all() and (t.links == len(t) + 1).all() and (t.broken_links == 0).all()   # every page, its sidebar
     rrd = t.set_index("page").loc["algos/45_rrd.ipynb"]
     assert rrd.math >= 20 and rrd.raw_math == 0 and rrd.title
-    spread, dark = screenshot_stats(tmp_path / "rrd.png")
+    spread, dark = image_stats(tmp_path / "rrd.png")
     assert spread > 0.05 and dark > 0.01                                   # a page was drawn, not a blank one
     html = (out / "algos/45_rrd.html").read_text()
     assert 'src="../_mathjax/MathJax.js?config=' in html and '<script src="http' not in html   # nothing loaded from the network
@@ -34,12 +34,6 @@ def test_docs_site_every_page_checked_in_chromium(tmp_path):
     gae = (ex / "policies/31_advantages.html").read_text()
     assert gae.count('src="data:image/png') == 1                               # the explorer's static view, once
     assert site_problems(check_site(ex)) == []
-
-
-def screenshot_stats(png):
-    from matplotlib.image import imread
-    img = imread(str(png))[..., :3]
-    return float(img.std(axis=(0, 1)).mean()), float((img.mean(-1) < 0.9).mean())
 
 
 def _tiny_project(root: Path, pages: dict):
