@@ -3,9 +3,14 @@
 sac_continuous_action.py (separate critic modules and target copies, a Python loop over critics, a loop over parameters
 for polyak), same sizes, same batches, one run. N=2 with the min of both (SAC); N=10 with the min of a random 2 (RLPD).
 
+With --compile MODE ... also rlnb's SAC with `compile=MODE` (torch.compile's modes: default, reduce-overhead = + CUDA graphs), after a
+check that it computes what eager rlnb computes (same initial weights, same batches, same generator: parameters after
+20 updates compared by relative error), with the seconds its first update took (compilation).
+
     python benchmarks/sac_update.py [--batch 256] [--hidden 256] [--layers 2] [--device cpu|cuda] [--threads 1]
+                                    [--compile default reduce-overhead]
 """
-import argparse, copy
+import argparse, copy, time
 import torch
 from timing import best_time  # benchmarks/timing.py
 from torch import nn
@@ -20,6 +25,7 @@ ap.add_argument("--layers", type=int, default=2)
 ap.add_argument("--device", default="cpu")
 ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--repeats", type=int, default=30)
+ap.add_argument("--compile", nargs="*", default=[], choices=("default", "reduce-overhead"))
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 dev = torch.device(a.device)
@@ -65,15 +71,45 @@ class CleanRLSAC:
 
 print(f"torch {torch.__version__}, threads={torch.get_num_threads()}, device={dev}, batch {a.batch}, {a.layers} x {a.hidden} ReLU, "
       "PickLite-v0 (obs 17, act 4)")
-for n, m in ((2, 2), (10, 2)):
+
+
+def make(n, m, compile="none"):
     cfg = load_config("sac", overrides=dict(device=a.device, hidden=a.hidden, layers=a.layers, n_critics=n, critic_subset=m,
-                                            learning_starts=0, batch_size=a.batch, quiet=True), env={})
-    ours = SAC(cfg)
-    for _ in range(4 * a.batch // ours.env.n + 1): ours.collect()
+                                            learning_starts=0, batch_size=a.batch, quiet=True, compile=compile), env={})
+    sac = SAC(cfg)  # same seed: same initial weights, same generator
+    for _ in range(4 * a.batch // sac.env.n + 1): sac.collect()
+    return sac
+
+
+def step(sac, b): sac.critic_step(b); sac.target_step(); sac.actor_step(b)
+
+
+def params(sac): return torch.cat([p.detach().flatten() for p in list(sac.actor.parameters()) + list(sac.critic.parameters())])
+
+
+for n, m in ((2, 2), (10, 2)):
+    ours = make(n, m)
     ref = CleanRLSAC(ours.env.obs_dim, ours.env.act_dim, n, m)
     b = ours.buffer.sample(a.batch, ours.gen)
     t_ref = best_time(lambda: ref.update(b), dev, a.repeats, warmup=5, rounds=3)
-    t_ours = best_time(lambda: (ours.critic_step(b), ours.target_step(), ours.actor_step(b)), dev, a.repeats, warmup=5, rounds=3)
+    t_ours = best_time(lambda: step(ours, b), dev, a.repeats, warmup=5, rounds=3)
     print(f"N={n:2d}, min of {m}: CleanRL-style {t_ref * 1e3:7.2f} ms/update   rlnb SAC {t_ours * 1e3:7.2f} ms/update   "
           f"speed-up {t_ref / t_ours:.2f}x")
     ours.close()
+    for mode in a.compile:
+        eager, comp = make(n, m), make(n, m, mode)
+        blk = eager.buffer.sample(a.batch, torch.Generator(dev).manual_seed(1), blocks=20)
+        t = time.perf_counter()
+        step(comp, {k: v[0] for k, v in blk.items()})
+        if dev.type == "cuda": torch.cuda.synchronize()
+        t_first = time.perf_counter() - t
+        step(eager, {k: v[0] for k, v in blk.items()})
+        for j in range(1, 20):
+            for s in (eager, comp): step(s, {k: v[j] for k, v in blk.items()})
+        p, q = params(eager), params(comp)
+        err = ((q - p).norm() / p.norm()).item()
+        t_comp = best_time(lambda: step(comp, b), dev, a.repeats, warmup=5, rounds=3)
+        print(f"        compile={mode:15s}: first update {t_first:5.1f} s (compiling), then {t_comp * 1e3:7.2f} ms/update   "
+              f"vs eager rlnb {t_ours / t_comp:.2f}x, vs CleanRL-style {t_ref / t_comp:.2f}x;   "
+              f"after 20 updates |params - eager's| / |eager's| = {err:.1e}")
+        eager.close(); comp.close()

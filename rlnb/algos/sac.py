@@ -10,7 +10,7 @@ import copy, math
 import torch
 from dataclasses import dataclass
 from typing import ClassVar, Optional
-from ..core.base import RlnbError
+from ..core.base import RlnbError, get_device
 from ..core.config import param, register_config
 from ..core.runner import register_algo
 from ..data.replay import ReplayBuffer
@@ -23,7 +23,7 @@ from ..core.checkpoint import load_checkpoint
 from ..core.config import load_config
 from ..core.runs import train
 from ..data.trajectories import trajectory_paths
-from ..policies.networks import ActorCritic, EnsembleLinear, QEnsemble, QNet, TanhGaussianActor, subset_min
+from ..policies.networks import ActorCritic, EnsembleLinear, QEnsemble, QNet, TanhGaussianActor
 from torch import nn
 
 # %% auto #0
@@ -69,6 +69,10 @@ class SACConfig(EnvConfig):
                                      "(`rlnb pipeline iql-sac` sets it); null = from scratch", None)
     bootstrap_terminated: bool = param("bootstrap at termination too (ManiSkill's bootstrap_at_done='always'); truncation "
                                        "always bootstraps", False)
+    compile: str = param("torch.compile the critic and actor losses, in one of torch's modes: 'none' (eager); 'default' "
+                         "(inductor's fused kernels); 'reduce-overhead' (the same replayed as CUDA graphs: a few launches a step; "
+                         "CUDA only). The first steps compile (seconds); results equal eager ones up to float rounding", "none",
+                         choices=("none", "default", "reduce-overhead"))
     bc_weight: float = param("weight of a behaviour-cloning term in the actor's loss: bc_weight x |tanh mu(s) - a|^2 on the "
                              "offline part of each batch (TD3+BC's idea; keeps a pretrained actor near its data); 0 = off", 0.0, ge=0)
     num_envs: int = 1
@@ -104,6 +108,9 @@ def check_sac(c) -> OfflineDataset | None:
     if c.bc_weight > 0 and not k:
         raise RlnbError(f"bc_weight={c.bc_weight} clones the offline part of each batch, but the batch has none; set dataset=<file.h5> "
                         "and offline_fraction > 0, or bc_weight=0")
+    if c.compile == "reduce-overhead" and get_device(c.device).type != "cuda":
+        raise RlnbError(f"compile=reduce-overhead replays CUDA graphs, but device={c.device} runs on the CPU; set compile=default "
+                        "(inductor on the CPU) or none, or run on a GPU")
     if c.batch_size - k > c.buffer_size:
         raise RlnbError(f"a batch takes {c.batch_size - k} online transitions, more than the buffer keeps "
                         f"(buffer_size={c.buffer_size}); lower batch_size or raise buffer_size")
@@ -133,6 +140,11 @@ class SAC(EnvAlgo):
         self.opt_alpha = adam([self.log_alpha], "lr_temperature")
         self.target_entropy = c.target_entropy * a
         self.env_steps, self.grad_steps, self.owed = 0, 0, 0.0  # this algorithm's own clocks (saved, so resume is exact)
+        # the losses as called: plain methods, or compiled (tensors in, tensors out: the noise is drawn outside, from self.gen)
+        self._critic_loss, self._actor_loss = self.critic_loss, self.actor_loss
+        if c.compile != "none":
+            self._critic_loss = torch.compile(self.critic_loss, fullgraph=True, mode=c.compile)
+            self._actor_loss = torch.compile(self.actor_loss, fullgraph=True, mode=c.compile)
 
     def act(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor: return self.actor.act(obs, deterministic)
 
@@ -159,50 +171,76 @@ class SAC(EnvAlgo):
         if n: out |= {"success": (info["episode"]["success_once"] & d).sum() / n, "return": (info["episode"]["return"] * d).sum() / n}
         return out
 
+    def target_noise(self, rows: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        "What a critic target draws from the generator: ε of a' ~ π(s') (rows × |A|), the subset of M target critics (None: all)."
+        c = self.cfg
+        eps = torch.randn((rows, self.env.act_dim), generator=self.gen, device=self.device)
+        if c.critic_subset == c.n_critics: return eps, None
+        return eps, torch.randperm(c.n_critics, generator=self.gen, device=self.gen.device)[:c.critic_subset].to(self.device)
+
     @torch.no_grad()
-    def critic_target(self, b: dict) -> torch.Tensor:
+    def critic_target(self, b: dict, eps: torch.Tensor | None = None, subset: torch.Tensor | None = None) -> torch.Tensor:
         "y = r + γ (1 - terminated) (min over a random M of the target critics at (s', a') - α log π(a'|s')), a' ~ π(s')."
         c = self.cfg
-        a2, logp2 = self.actor.sample(b["next_obs"], self.gen)
-        soft_v = subset_min(self.critic_t(b["next_obs"], a2), c.critic_subset, self.gen) - self.log_alpha.exp() * logp2
+        if eps is None: eps, subset = self.target_noise(len(b["rewards"]))
+        a2, logp2 = self.actor.sample(b["next_obs"], eps=eps)
+        q = self.critic_t(b["next_obs"], a2)
+        soft_v = (q if subset is None else q[subset]).min(0).values - self.log_alpha.exp() * logp2
         cont = 1.0 if c.bootstrap_terminated else 1.0 - b["terminated"].float()  # truncated steps bootstrap: their next_obs is final
         return b["rewards"] + c.gamma * cont * soft_v
 
-    def critic_step(self, b: dict) -> dict:
-        c = self.cfg
-        y = self.critic_target(b)
+    def critic_loss(self, b: dict, eps: torch.Tensor, subset: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        "L_Q summed over the N critics, and the mean Q: tensors in, tensors out (what `compile` compiles)."
+        y = self.critic_target(b, eps, subset)
         q = self.critic(b["obs"], b["actions"])  # (N, B): every critic in one pass
-        loss = ((q - y) ** 2).mean(1).sum()
+        return ((q - y) ** 2).mean(1).sum(), q.detach().mean()
+
+    def critic_step(self, b: dict) -> dict:
+        if self.cfg.compile == "reduce-overhead": torch.compiler.cudagraph_mark_step_begin()  # a new step: earlier graph outputs are spent
+        eps, subset = self.target_noise(len(b["rewards"]))
+        loss, q_mean = self._critic_loss({k: b[k] for k in ("obs", "actions", "rewards", "next_obs", "terminated")}, eps, subset)
         self.opt_critic.zero_grad(set_to_none=True); loss.backward(); self.opt_critic.step()
-        return {"critic_loss": loss.detach(), "q_mean": q.detach().mean()}
+        return self._own({"critic_loss": loss.detach(), "q_mean": q_mean})
+
+    def _own(self, m: dict) -> dict:
+        "Metrics that outlive the step: a CUDA graph's outputs are overwritten by its next replay, so those are copied."
+        return {k: v.clone() for k, v in m.items()} if self.cfg.compile == "reduce-overhead" else m
 
     @torch.no_grad()
     def target_step(self):
         "The target critics move `polyak` of the way toward the critics (every parameter in one fused call)."
         torch._foreach_lerp_(*self._polyak_pairs, self.cfg.polyak)
 
-    def actor_step(self, b: dict) -> dict:
+    def actor_loss(self, b: dict, eps: torch.Tensor) -> dict:
+        "L_π (with bc_weight × the BC term), the entropy, α and L_α at a = tanh(μ(s) + σ(s) ε): tensors in, tensors out."
         c = self.cfg
-        a, logp = self.actor.sample(b["obs"], self.gen)
-        self.critic.requires_grad_(False)  # the actor's loss needs gradients through Q to the action, not into Q
-        q = self.critic(b["obs"], a)
-        self.critic.requires_grad_(True)
+        a, logp = self.actor.sample(b["obs"], eps=eps)
+        q = self.critic(b["obs"], a)  # actor_step has switched the critics' gradients off: through Q to the action only
         q = q.min(0).values if c.actor_q == "min" else q.mean(0)
         alpha = self.log_alpha.detach().exp()
         loss = (alpha * logp - q).mean()
         out = {}
         if c.bc_weight:  # the first offline_fraction of the batch's rows are the offline ones (ReplayBuffer.sample)
-            k = self.cfg.batch_size - self.online_rows
+            k = c.batch_size - self.online_rows
             bc = ((torch.tanh(self.actor(b["obs"][:k])[0]) - b["actions"][:k]) ** 2).sum(-1).mean()
             loss = loss + c.bc_weight * bc
             out["bc_loss"] = bc.detach()
-        self.opt_actor.zero_grad(set_to_none=True); loss.backward(); self.opt_actor.step()
-        out |= {"actor_loss": loss.detach(), "entropy": -logp.detach().mean(), "alpha": alpha}
-        if c.autotune:
-            t_loss = (self.log_alpha.exp() * (-logp.detach() - self.target_entropy)).mean()
-            self.opt_alpha.zero_grad(set_to_none=True); t_loss.backward(); self.opt_alpha.step()
-            out["alpha_loss"] = t_loss.detach()
+        out |= {"actor_loss": loss, "entropy": -logp.detach().mean(), "alpha": alpha}
+        if c.autotune: out["alpha_loss"] = (self.log_alpha.exp() * (-logp.detach() - self.target_entropy)).mean()
         return out
+
+    def actor_step(self, b: dict) -> dict:
+        "One actor step and, with autotune, one temperature step: one backward pass (L_π reaches only the actor, L_α only α)."
+        eps = torch.randn((len(b["obs"]), self.env.act_dim), generator=self.gen, device=self.device)
+        self.critic.requires_grad_(False)  # the actor's loss needs gradients through Q to the action, not into Q
+        out = self._actor_loss({"obs": b["obs"], "actions": b["actions"]}, eps)
+        self.critic.requires_grad_(True)
+        loss = out["actor_loss"] + out["alpha_loss"] if self.cfg.autotune else out["actor_loss"]
+        self.opt_actor.zero_grad(set_to_none=True); self.opt_alpha.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_actor.step()
+        if self.cfg.autotune: self.opt_alpha.step()
+        return self._own({k: v.detach() for k, v in out.items()})
 
     def update(self) -> dict:
         "The critic steps earned since the last call (one block from the buffer), each followed by its actor step when due."

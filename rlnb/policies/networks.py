@@ -157,10 +157,12 @@ class TanhGaussianActor(nn.Module):
         ls = torch.tanh(self.log_std(h))
         return self.mean(h), self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (ls + 1)
 
-    def sample(self, obs: torch.Tensor, gen: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        "A reparameterised action tanh(μ + σε), ε from `gen`, and its log-probability (summed over action dims)."
+    def sample(self, obs: torch.Tensor, gen: torch.Generator | None = None, eps: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        "A reparameterised action tanh(μ + σε), ε from `gen` (or given: `eps`), and its log-probability (summed over action dims)."
         mean, log_std = self(obs)
-        u = mean + log_std.exp() * torch.randn(mean.shape, generator=gen, device=mean.device)
+        if eps is None: eps = torch.randn(mean.shape, generator=gen, device=mean.device)
+        u = mean + log_std.exp() * eps
         return torch.tanh(u), tanh_gaussian_logprob(u, mean, log_std)
 
     @torch.no_grad()
