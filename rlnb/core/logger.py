@@ -17,11 +17,12 @@ __all__ = ['MetricLogger', 'to_markdown']
 
 # %% ../../nbs/core/03_logger.ipynb #14e7f910
 def _means(batch: dict) -> dict:
-    "Average each key's recorded values; all tensor means come to the CPU in one transfer."
+    "Average each key's recorded values; all tensor means come to the CPU in one transfer (CPU tensors beside GPU ones join those)."
     tens = [k for k, v in batch.items() if v and isinstance(v[0], torch.Tensor)]
     out = {k: float(sum(v) / len(v)) for k, v in batch.items() if v and k not in tens}
     if tens:
-        means = torch.stack([torch.stack([x.detach().float().reshape(()) for x in batch[k]]).mean() for k in tens])
+        dev = next((x.device for k in tens for x in batch[k] if x.device.type != "cpu"), torch.device("cpu"))
+        means = torch.stack([torch.stack([x.detach().float().reshape(()).to(dev) for x in batch[k]]).mean() for k in tens])
         out.update(zip(tens, means.tolist()))
     return out
 
