@@ -6,6 +6,8 @@
 #        eager and with torch.compile (compile=default, compile=reduce-overhead), at 256 x 2; eager at 64 x 2;
 # train: short SAC runs on PickLite, wall clock: device=auto (must pick CUDA) vs cpu, and on CUDA eager vs compile=reduce-overhead,
 #        for SAC (UTD 1, 2 critics) and an RLPD-sized update (UTD 20, 10 critics with LayerNorm, actor every 20);
+# pipeline: on CUDA, 50 noisy scripted PickLite demos, `QA_STEPS=500 rlnb pipeline iql-sac` on them, and online RRD
+#        (SAC on a learned reward) eager vs compile=reduce-overhead;
 # ppo:   benchmarks/ppo_update.py and benchmarks/replay_sample.py on CUDA.
 # rlnb need not be installed: the script puts the repository on PYTHONPATH (torch, numpy, pandas, h5py, yaml, tqdm,
 # tensorboard, gymnasium and ipywidgets must be importable).
@@ -14,7 +16,7 @@ cd "$(dirname "$0")/.."
 out=${OUT:-gpu_out}; mkdir -p "$out"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 py=${PYTHON:-python3}
-parts=${*:-env sac train ppo}
+parts=${*:-env sac train pipeline ppo}
 has() { [[ " $parts " == *" $1 "* ]]; }
 log() { echo; echo "== $*"; }
 
@@ -49,6 +51,21 @@ if has train; then
       train sac -s device=$1 -s compile=$2 $common $extra -s name=gpu-$3-$1-$2 2>&1 | grep -E "final:|wall|rror"
     grep -h '"hardware"' /tmp/gpu-runs/gpu-$3-$1-$2/run.json
   done 2>&1 | tee "$out/sac_picklite.txt"
+fi
+
+if has pipeline; then
+  log "IQL -> SAC pipeline (QA_STEPS=500) and online RRD, CUDA"
+  R="$py -c 'from rlnb.cli import main; raise SystemExit(main())'"
+  common="-s runs_dir=/tmp/gpu-runs -s log_file=/tmp/gpu-runs/log.md -s quiet=true"
+  {
+    eval $R record PickLite-v0 /tmp/gpu-demos -n 50 --policy scripted --noise 0.3 --device cuda | tail -1
+    QA_STEPS=500 /usr/bin/time -f "pipeline iql-sac, QA_STEPS=500: %e s wall" \
+      $py -c 'from rlnb.cli import main; raise SystemExit(main())' pipeline iql-sac /tmp/gpu-demos.h5 -s iql.device=cuda -s sac.device=cuda 2>&1 | grep -E "final:|wall|rror"
+    for mode in none reduce-overhead; do
+      /usr/bin/time -f "rrd --online compile=$mode: %e s wall" $py -c 'from rlnb.cli import main; raise SystemExit(main())' \
+        rrd --online -s grad_steps_SAC=1000 -s learning_starts=500 -s eval_every=500 -s compile=$mode $common -s name=gpu-rrd-$mode 2>&1 | grep -E "final:|wall|rror"
+    done
+  } 2>&1 | tee "$out/pipeline_cuda.txt"
 fi
 
 if has ppo; then
