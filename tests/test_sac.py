@@ -89,7 +89,8 @@ def test_bad_input_is_one_sentence_and_writes_nothing(work, slide, demos):
              (dict(dataset=str(demos / "demos.h5"), env_id=SLIDE_ID), "was recorded on PickLite-v0"),
              (dict(dataset=str(demos / "demos.h5"), reward="dense"), "has sparse rewards"),
              (dict(dataset=str(demos / "wide.h5")), "observations of size"),
-             (dict(dataset=str(demos / "empty.h5")), "no episodes")]
+             (dict(dataset=str(demos / "empty.h5")), "no episodes"),
+             (dict(compile="reduce-overhead"), "compile=reduce-overhead replays CUDA graphs, but device=cpu runs on the CPU")]
     from rlnb.core.base import RlnbError
     for extra, words in cases:
         with pytest.raises(RlnbError, match=re.escape(words)): SAC(load_config("sac", overrides=base | extra, env={}))
@@ -98,6 +99,23 @@ def test_bad_input_is_one_sentence_and_writes_nothing(work, slide, demos):
     for (extra, words) in (cases[0], cases[6]):
         assert_user_error(cli("train", "sac", *[a for k, v in (base | extra).items() for a in ("-s", f"{k}={v}")]), words)
     assert snapshot(work) == before
+
+
+def test_the_compiled_update_computes_the_eager_one(slide):
+    "compile=default (inductor; on a CPU here) from the same seed: the same losses and weights after a UTD block of 20 critic steps."
+    def run(mode):
+        cfg = tiny(compile=mode, learning_starts=0, n_critics=4, critic_subset=2, layer_norm=True, utd=20, actor_every=4)
+        algo = SAC(cfg)
+        for _ in range(64): algo.collect()
+        flat = lambda: torch.cat([p.detach().flatten() for p in [*algo.actor.parameters(), *algo.critic.parameters(), algo.log_alpha.view(1)]])
+        start, algo.owed = flat(), 20.0
+        m = algo.update()
+        return m, start, flat()
+    (m0, s0, p0), (m1, s1, p1) = run("none"), run("default")
+    assert torch.equal(s0, s1) and (p0 - s0).norm() > 1e-3 * s0.norm()  # the same start, and the block moved the weights
+    assert m0.keys() == m1.keys() and m1["grad_steps"] == 20
+    assert all(torch.allclose(m0[k], m1[k], rtol=1e-4, atol=1e-6) for k in m0 if k != "grad_steps"), (m0, m1)
+    assert (p1 - p0).norm() / p0.norm() < 1e-5
 
 
 def test_offline_data_sits_beside_online_data(demos):
