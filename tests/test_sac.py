@@ -90,7 +90,8 @@ def test_bad_input_is_one_sentence_and_writes_nothing(work, slide, demos):
              (dict(dataset=str(demos / "demos.h5"), reward="dense"), "has sparse rewards"),
              (dict(dataset=str(demos / "wide.h5")), "observations of size"),
              (dict(dataset=str(demos / "empty.h5")), "no episodes"),
-             (dict(compile="reduce-overhead"), "compile=reduce-overhead replays CUDA graphs, but device=cpu runs on the CPU")]
+             (dict(compile="reduce-overhead"), "compile=reduce-overhead replays CUDA graphs, but device=cpu runs on the CPU"),
+             (dict(compile=False), "YAML reads yes/no/on/off/true/false as a boolean, so put the word in quotes, e.g. -s \"compile='off'\"")]
     from rlnb.core.base import RlnbError
     for extra, words in cases:
         with pytest.raises(RlnbError, match=re.escape(words)): SAC(load_config("sac", overrides=base | extra, env={}))
