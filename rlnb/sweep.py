@@ -371,6 +371,23 @@ def run_sweep(spec, out: str | Path | None = None, *, address: str | None = None
     if report: sweep_report(folder.root)
     return folder.root
 
+class _CtrlC:
+    """Within `with`, Ctrl-C (SIGINT) only sets `hit`, which the driver loop reads between Ray's calls (at most a second
+    later), so the KeyboardInterrupt is raised in rlnb's code, not inside a call into Ray's core (where it once ended the
+    driver with exit 1 under load); a second Ctrl-C raises at once. Off the main thread, Ctrl-C stays Python's."""
+    def __enter__(self):
+        self.hit, self.old = False, None
+        try: self.old = signal.signal(signal.SIGINT, self._on)
+        except ValueError: pass  # not the main thread
+        return self
+    def _on(self, sig, frame):
+        if self.hit: raise KeyboardInterrupt
+        self.hit = True
+    def check(self):
+        if self.hit: raise KeyboardInterrupt
+    def __exit__(self, *exc):
+        if self.old is not None: signal.signal(signal.SIGINT, self.old)
+
 def _run_points(ray, sw: Sweep, folder: SweepFolder, todo: list, point_timeout, parallel, quiet):
     "The driver loop: keep every slot busy, gather each point as it finishes, say so; Ctrl-C puts the running ones back."
     prog = Progress(len(folder.points), quiet)
@@ -386,25 +403,27 @@ def _run_points(ray, sw: Sweep, folder: SweepFolder, todo: list, point_timeout, 
         refs, queue = {}, list(todo)
         for p in todo: folder.state[p["id"]]["state"] = "pending"
         try:
-            finished = []
-            while refs or queue:
-                while queue and len(refs) < slots:
-                    p = queue.pop(0)
-                    refs[task.remote(point_argv(sw, p), threads, env, point_timeout)] = p
-                    folder.state[p["id"]].update(state="running", attempts=folder.state[p["id"]]["attempts"] + 1, error=None)
-                    folder.save()
-                for p in finished: prog.update(folder.counts(), (p, folder.state[p["id"]]))  # said once the next ones started
-                if not finished: prog.update(folder.counts())
-                ready, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
+            with _CtrlC() as ctrl_c:
                 finished = []
-                for r in ready:
-                    p = refs.pop(r)
-                    try: res = ray.get(r)
-                    except Exception as e:  # the worker or its machine died
-                        res = {"rc": -1, "out": "", "err": _tail(str(e), 6), "host": "?", "node": "", "time_s": 0.0, "tar": _empty_tar()}
-                    folder.gather(p, res)
-                    finished.append(p)
-            for p in finished: prog.update(folder.counts(), (p, folder.state[p["id"]]))
+                while refs or queue:
+                    ctrl_c.check()
+                    while queue and len(refs) < slots:
+                        p = queue.pop(0)
+                        refs[task.remote(point_argv(sw, p), threads, env, point_timeout)] = p
+                        folder.state[p["id"]].update(state="running", attempts=folder.state[p["id"]]["attempts"] + 1, error=None)
+                        folder.save()
+                    for p in finished: prog.update(folder.counts(), (p, folder.state[p["id"]]))  # said once the next ones started
+                    if not finished: prog.update(folder.counts())
+                    ready, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
+                    finished = []
+                    for r in ready:
+                        p = refs.pop(r)
+                        try: res = ray.get(r)
+                        except Exception as e:  # the worker or its machine died
+                            res = {"rc": -1, "out": "", "err": _tail(str(e), 6), "host": "?", "node": "", "time_s": 0.0, "tar": _empty_tar()}
+                        folder.gather(p, res)
+                        finished.append(p)
+                for p in finished: prog.update(folder.counts(), (p, folder.state[p["id"]]))
         except KeyboardInterrupt:
             for r, p in refs.items():
                 ray.cancel(r, force=True)

@@ -186,7 +186,7 @@ def test_ctrl_c_stops_a_sweep_cleanly_and_a_rerun_finishes_it(work):
         time.sleep(0.2)
     drv.send_signal(signal.SIGINT)
     out, err = drv.communicate(timeout=120)
-    assert drv.returncode == 130, (out, err)
+    assert drv.returncode == 130, f"exit {drv.returncode}; the driver's stderr ends:\n{err[-4000:]}"  # the end says why
     assert "sweep stopped (Ctrl-C)" in err and "rerun the same command" in err, err
     st = state(root)
     assert "running" not in {v["state"] for v in st.values()} and "done" in {v["state"] for v in st.values()}
