@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The checks that need a GPU, in one command (run it where CUDA is present; results are also written to $OUT or ./gpu_out):
-#   bash benchmarks/gpu_checks.sh [env] [sac] [train] [ppo]      (no argument: all four)
+#   bash benchmarks/gpu_checks.sh [env] [sac] [train] [ppo]      (no argument: all five)
 # env:   the GPU, torch, torch.compile (inductor) on a toy function;
 # sac:   benchmarks/sac_update.py on CUDA: rlnb's SAC update against the CleanRL-style reference (2 and 10 critics),
 #        eager and with torch.compile (compile=default, compile=reduce-overhead), at 256 x 2; eager at 64 x 2;

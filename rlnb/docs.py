@@ -134,9 +134,9 @@ def nav_html(pages: list[tuple[str, str]], titles: dict, current: str) -> str:
     return "\n".join(out + ["</nav>"])
 
 def share_styles(html: str, static: Path, prefix: str, least: int = 1000) -> str:
-    """Every `<style>` block of at least `least` characters moved to `static/<hash>.css` and linked as `prefix<hash>.css`:
-    the template's ~260 kB of CSS is stored once for the site and parsed once by a browser, not once per page."""
-    import hashlib, re
+    """Every `<style>` block of the page's head of at least `least` characters moved to `static/<hash>.css` and linked as
+    `prefix<hash>.css`: the template's ~260 kB of CSS is stored once for the site, not once per page (outputs keep theirs)."""
+    import hashlib
     def link(m):
         css = m.group(1)
         if len(css) < least: return m.group(0)
@@ -144,7 +144,8 @@ def share_styles(html: str, static: Path, prefix: str, least: int = 1000) -> str
         if not (static / name).is_file(): atomic_write_text(static / name, css).chmod(0o644)  # same name, same bytes: workers may race
         return f'<link rel="stylesheet" href="{prefix}{name}">'
     static.mkdir(parents=True, exist_ok=True)
-    return re.sub(r"<style[^>]*>(.*?)</style>", link, html, flags=re.S)
+    head, sep, body = html.partition("</head>")
+    return re.sub(r"<style[^>]*>(.*?)</style>", link, head, flags=re.S) + sep + body
 
 def _build_page(root: str, stage: str, rel: str, nav: str, flags: list, execute: bool, timeout) -> dict:
     "One page: executed (or as stored), written as HTML into the staging folder; returns its record (or its error)."
@@ -243,7 +244,8 @@ _PAGE_FACTS = """() => {
   const raw = md.match(/\\$[^$\\n]+\\$/g) || [];
   const tb = [...document.querySelectorAll('.jp-OutputArea-output')].filter(e => /Traceback \\(most recent call last\\)|^\\w*Error: /m.test(e.innerText)).length;
   return {title: document.title, math: document.querySelectorAll('.MathJax, .MathJax_Display').length, raw: raw.slice(0, 3),
-          tracebacks: tb, links: [...document.querySelectorAll('nav.rlnb-nav a')].map(a => a.getAttribute('href'))};
+          tracebacks: tb, links: [...document.querySelectorAll('nav.rlnb-nav a')].map(a => a.getAttribute('href')),
+          css: [...document.querySelectorAll('link[rel=stylesheet]')].map(l => l.getAttribute('href'))};
 }"""
 
 def check_site(out: str | Path = "_site", screenshot: str | Path | None = None, page: str | None = None, tabs: int = 2):
@@ -280,7 +282,7 @@ def _visit(out: Path, info: dict, screenshot, page, tabs: int = 2) -> list[dict]
                     facts = await pg.evaluate(_PAGE_FACTS)
                     if screenshot and rec["page"] == page: await pg.screenshot(path=str(screenshot))
                 finally: free.put_nowait(pg)
-                broken = [h for h in facts["links"] if not (f.parent / h).resolve().is_file()]
+                broken = [h for h in facts["links"] + facts["css"] if not (f.parent / h).resolve().is_file()]  # sidebar and stylesheets
                 return r | dict(title=facts["title"], math=facts["math"], raw_math=len(facts["raw"]), raw_example=" ".join(facts["raw"]),
                                 tracebacks=facts["tracebacks"], links=len(facts["links"]), broken_links=len(broken),
                                 broken_example=" ".join(broken[:2]))
@@ -290,13 +292,13 @@ def _visit(out: Path, info: dict, screenshot, page, tabs: int = 2) -> list[dict]
     return asyncio.run(visit())
 
 def site_problems(t) -> list[str]:
-    "One sentence per page that did not load, shows raw math or a traceback, or has a sidebar link to nowhere."
+    "One sentence per page that did not load, shows raw math or a traceback, or links (sidebar, stylesheet) to nowhere."
     bad = []
     for r in t.itertuples():
         if not r.loaded: bad.append(f"{r.page}: {r.html} is missing")
         elif r.raw_math: bad.append(f"{r.page}: math left as source ({r.raw_example})")
         elif r.tracebacks: bad.append(f"{r.page}: shows {r.tracebacks} traceback(s)")
-        elif r.broken_links: bad.append(f"{r.page}: sidebar links to missing pages ({r.broken_example})")
+        elif r.broken_links: bad.append(f"{r.page}: links to missing pages or stylesheets ({r.broken_example})")
     return bad
 
 # %% ../nbs/93_docs.ipynb #5963c0af

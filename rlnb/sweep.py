@@ -376,8 +376,8 @@ class _CtrlC:
     later), so the KeyboardInterrupt is raised in rlnb's code, not inside a call into Ray's core (where it once ended the
     driver with exit 1 under load); a second Ctrl-C raises at once. Off the main thread, Ctrl-C stays Python's."""
     def __enter__(self):
-        self.hit, self.old = False, None
-        try: self.old = signal.signal(signal.SIGINT, self._on)
+        self.hit, self.installed = False, False
+        try: self.old, self.installed = signal.signal(signal.SIGINT, self._on), True
         except ValueError: pass  # not the main thread
         return self
     def _on(self, sig, frame):
@@ -385,8 +385,8 @@ class _CtrlC:
         self.hit = True
     def check(self):
         if self.hit: raise KeyboardInterrupt
-    def __exit__(self, *exc):
-        if self.old is not None: signal.signal(signal.SIGINT, self.old)
+    def __exit__(self, *exc):  # a handler set from C reads as None: Python's own comes back then
+        if self.installed: signal.signal(signal.SIGINT, self.old if self.old is not None else signal.default_int_handler)
 
 def _run_points(ray, sw: Sweep, folder: SweepFolder, todo: list, point_timeout, parallel, quiet):
     "The driver loop: keep every slot busy, gather each point as it finishes, say so; Ctrl-C puts the running ones back."
@@ -423,6 +423,7 @@ def _run_points(ray, sw: Sweep, folder: SweepFolder, todo: list, point_timeout, 
                             res = {"rc": -1, "out": "", "err": _tail(str(e), 6), "host": "?", "node": "", "time_s": 0.0, "tar": _empty_tar()}
                         folder.gather(p, res)
                         finished.append(p)
+                ctrl_c.check()  # a Ctrl-C during the last wait stops the sweep before its report, as one earlier would
                 for p in finished: prog.update(folder.counts(), (p, folder.state[p["id"]]))
         except KeyboardInterrupt:
             for r, p in refs.items():

@@ -1,5 +1,5 @@
 "SAC (issue 13): it learns a tiny task, the same seed gives the same run, resume equals the uninterrupted run, bad input is one sentence."
-import re
+import re, shutil
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,7 +91,7 @@ def test_bad_input_is_one_sentence_and_writes_nothing(work, slide, demos):
              (dict(dataset=str(demos / "wide.h5")), "observations of size"),
              (dict(dataset=str(demos / "empty.h5")), "no episodes"),
              (dict(compile="reduce-overhead"), "compile=reduce-overhead replays CUDA graphs, but device=cpu runs on the CPU"),
-             (dict(compile=False), "YAML reads yes/no/on/off/true/false as a boolean, so put the word in quotes, e.g. -s \"compile='off'\"")]
+             (dict(compile=False), "YAML reads yes/no/on/off/true/false as a boolean, so put the word in quotes (-s \"compile='word'\")")]
     from rlnb.core.base import RlnbError
     for extra, words in cases:
         with pytest.raises(RlnbError, match=re.escape(words)): SAC(load_config("sac", overrides=base | extra, env={}))
@@ -102,8 +102,10 @@ def test_bad_input_is_one_sentence_and_writes_nothing(work, slide, demos):
     assert snapshot(work) == before
 
 
+@pytest.mark.skipif(not (shutil.which("g++") or shutil.which("c++")), reason="inductor on a CPU compiles C++: no compiler here")
 def test_the_compiled_update_computes_the_eager_one(slide):
     "compile=default (inductor; on a CPU here) from the same seed: the same losses and weights after a UTD block of 20 critic steps."
+    from torch._dynamo.utils import counters
     def run(mode):
         cfg = tiny(compile=mode, learning_starts=0, n_critics=4, critic_subset=2, layer_norm=True, utd=20, actor_every=4)
         algo = SAC(cfg)
@@ -112,7 +114,9 @@ def test_the_compiled_update_computes_the_eager_one(slide):
         start, algo.owed = flat(), 20.0
         m = algo.update()
         return m, start, flat()
+    graphs = counters["stats"]["unique_graphs"]
     (m0, s0, p0), (m1, s1, p1) = run("none"), run("default")
+    assert counters["stats"]["unique_graphs"] >= graphs + 2  # the critic's and the actor's losses were compiled, not run eager
     assert torch.equal(s0, s1) and (p0 - s0).norm() > 1e-3 * s0.norm()  # the same start, and the block moved the weights
     assert m0.keys() == m1.keys() and m1["grad_steps"] == 20
     assert all(torch.allclose(m0[k], m1[k], rtol=1e-4, atol=1e-6) for k in m0 if k != "grad_steps"), (m0, m1)

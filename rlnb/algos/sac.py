@@ -233,8 +233,8 @@ class SAC(EnvAlgo):
         "One actor step and, with autotune, one temperature step: one backward pass (L_π reaches only the actor, L_α only α)."
         eps = torch.randn((len(b["obs"]), self.env.act_dim), generator=self.gen, device=self.device)
         self.critic.requires_grad_(False)  # the actor's loss needs gradients through Q to the action, not into Q
-        out = self._actor_loss({"obs": b["obs"], "actions": b["actions"]}, eps)
-        self.critic.requires_grad_(True)
+        try: out = self._actor_loss({"obs": b["obs"], "actions": b["actions"]}, eps)
+        finally: self.critic.requires_grad_(True)
         loss = out["actor_loss"] + out["alpha_loss"] if self.cfg.autotune else out["actor_loss"]
         self.opt_actor.zero_grad(set_to_none=True); self.opt_alpha.zero_grad(set_to_none=True)
         loss.backward()

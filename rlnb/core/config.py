@@ -179,7 +179,7 @@ def _coerce(value, typ, name: str, src: str, what: str = "config key"):
     if typ is str:
         if isinstance(value, (str, os.PathLike)): return str(value)
         if isinstance(value, bool):  # -s key=off, or key: no in a file
-            raise bad(f": YAML reads yes/no/on/off/true/false as a boolean, so put the word in quotes, e.g. -s \"{name}='off'\"")
+            raise bad(f": YAML reads yes/no/on/off/true/false as a boolean, so put the word in quotes (-s \"{name}='word'\") or pick another")
         raise bad()
     raise TypeError(f"unsupported config type {typ} for '{name}'")
 
