@@ -141,7 +141,7 @@ def share_styles(html: str, static: Path, prefix: str, least: int = 1000) -> str
         css = m.group(1)
         if len(css) < least: return m.group(0)
         name = hashlib.sha1(css.encode()).hexdigest()[:12] + ".css"
-        if not (static / name).is_file(): atomic_write_text(static / name, css).chmod(0o644)  # same name, same bytes: workers may race
+        if not (static / name).is_file(): atomic_write_text(static / name, css, mode=0o644)  # same name, same bytes: workers may race
         return f'<link rel="stylesheet" href="{prefix}{name}">'
     static.mkdir(parents=True, exist_ok=True)
     head, sep, body = html.partition("</head>")
@@ -160,7 +160,7 @@ def _build_page(root: str, stage: str, rel: str, nav: str, flags: list, execute:
         mj = os.path.relpath(Path(stage) / "_mathjax" / "MathJax.js", dest.parent)
         html = export_html(view, mathjax=mj, head=NAV_CSS, body_start=nav)
         static = os.path.relpath(Path(stage) / "_static", dest.parent)
-        atomic_write_text(dest, share_styles(html, Path(stage) / "_static", static + "/")).chmod(0o644)
+        atomic_write_text(dest, share_styles(html, Path(stage) / "_static", static + "/"), mode=0o644)
     except RlnbError as e: return dict(page=rel, error=str(e))
     except Exception as e: return dict(page=rel, error=f"page {rel} could not be written: {type(e).__name__}: {e}")
     errors = sum(o.get("output_type") == "error" for c in view.cells if c.cell_type == "code" for o in c.get("outputs", []))
@@ -196,13 +196,12 @@ def build_site(out: str | Path = "_site", *, root: str | Path | None = None, pag
                                    (f" ({len(failed) - 1} more pages failed: {', '.join(r['page'] for r in failed[1:])})" if len(failed) > 1 else ""))
         for r, (s, p) in zip(recs, order): r.update(section=s, title=titles[p])
         atomic_write_text(stage / "site.json", json.dumps(dict(built=time.strftime("%Y-%m-%d %H:%M:%S"), executed=execute,
-                                                                 seconds=round(time.time() - t0, 1), pages=recs), indent=1) + "\n")
+                                                                 seconds=round(time.time() - t0, 1), pages=recs), indent=1) + "\n", mode=0o644)
         if not (stage / "index.html").exists():  # a site of some pages (pages=[...]) still gets a front door
             shutil.copy(stage / page_html(order[0][1]), stage / "index.html")
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    (stage / "site.json").chmod(0o644)
     old = out.with_name(f".{out.name}.old-{os.getpid()}")
     if out.exists(): out.rename(old)
     stage.rename(out)
@@ -225,7 +224,7 @@ def chromium_path() -> str:
     return c
 
 def launch_chromium(pw):
-    "A headless Chromium from Playwright `pw` (sync API), using the machine's browser."
+    "A headless Chromium from Playwright `pw`, using the machine's browser (with the async API: a coroutine to await)."
     return pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
 
 def _playwright_api(kind: str):
@@ -268,7 +267,7 @@ def _visit(out: Path, info: dict, screenshot, page, tabs: int = 2) -> list[dict]
     import asyncio
     async def visit():
         async with _playwright_api("async").async_playwright() as pw:
-            b = await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            b = await launch_chromium(pw)
             free = asyncio.Queue()
             for _ in range(max(tabs, 1)): free.put_nowait(await b.new_page(viewport={"width": 1300, "height": 900}))
             async def one(rec):

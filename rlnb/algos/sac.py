@@ -23,7 +23,7 @@ from ..core.checkpoint import load_checkpoint
 from ..core.config import load_config
 from ..core.runs import train
 from ..data.trajectories import trajectory_paths
-from ..policies.networks import ActorCritic, EnsembleLinear, QEnsemble, QNet, TanhGaussianActor
+from ..policies.networks import ActorCritic, EnsembleLinear, QEnsemble, QNet, TanhGaussianActor, draw_subset, subset_min
 from torch import nn
 
 # %% auto #0
@@ -173,10 +173,8 @@ class SAC(EnvAlgo):
 
     def target_noise(self, rows: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         "What a critic target draws from the generator: ε of a' ~ π(s') (rows × |A|), the subset of M target critics (None: all)."
-        c = self.cfg
         eps = torch.randn((rows, self.env.act_dim), generator=self.gen, device=self.device)
-        if c.critic_subset == c.n_critics: return eps, None
-        return eps, torch.randperm(c.n_critics, generator=self.gen, device=self.gen.device)[:c.critic_subset].to(self.device)
+        return eps, draw_subset(self.cfg.n_critics, self.cfg.critic_subset, self.gen, self.device)
 
     @torch.no_grad()
     def critic_target(self, b: dict, eps: torch.Tensor | None = None, subset: torch.Tensor | None = None) -> torch.Tensor:
@@ -184,8 +182,7 @@ class SAC(EnvAlgo):
         c = self.cfg
         if eps is None: eps, subset = self.target_noise(len(b["rewards"]))
         a2, logp2 = self.actor.sample(b["next_obs"], eps=eps)
-        q = self.critic_t(b["next_obs"], a2)
-        soft_v = (q if subset is None else q[subset]).min(0).values - self.log_alpha.exp() * logp2
+        soft_v = subset_min(self.critic_t(b["next_obs"], a2), subset) - self.log_alpha.exp() * logp2
         cont = 1.0 if c.bootstrap_terminated else 1.0 - b["terminated"].float()  # truncated steps bootstrap: their next_obs is final
         return b["rewards"] + c.gamma * cont * soft_v
 

@@ -58,14 +58,15 @@ def set_rng_state(state: dict) -> None:
     if state["cuda"] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state["cuda"])
 
 # %% ../../nbs/core/00_base.ipynb #8939e305
-def atomic_write(path: str | Path, write) -> Path:
-    "Call `write(tmp_path)` and then rename the temporary file onto `path` in one step."
+def atomic_write(path: str | Path, write, mode: int | None = None) -> Path:
+    "Call `write(tmp_path)` and then rename the temporary file onto `path` in one step; `mode`: its permissions (default 0o600)."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
+        if mode is not None: os.chmod(tmp, mode)  # before the rename: readers never see other permissions
         with open(tmp, "rb") as f: os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -73,9 +74,9 @@ def atomic_write(path: str | Path, write) -> Path:
         raise
     return path
 
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    "Write `text` to `path` atomically."
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+def atomic_write_text(path: str | Path, text: str, mode: int | None = None) -> Path:
+    "Write `text` to `path` atomically (with permissions `mode`, if given)."
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text), mode)
 
 # %% ../../nbs/core/00_base.ipynb #d2e13d20
 def project_dir() -> Path:

@@ -91,4 +91,4 @@ def export_html(nb, *, mathjax: str | None = None, exclude_input: bool = False, 
 
 def write_html(nb, path: str | Path, **kw) -> Path:
     "`export_html(nb, **kw)` written atomically to `path`, readable by others (a page one may serve)."
-    p = atomic_write_text(path, export_html(nb, **kw)); p.chmod(0o644); return p
+    return atomic_write_text(path, export_html(nb, **kw), mode=0o644)

@@ -13,7 +13,7 @@ from torch.distributions import Normal
 
 # %% auto #0
 __all__ = ['LOG_2PI', 'RunningNorm', 'mlp', 'ActorCritic', 'QNet', 'EnsembleLinear', 'EnsembleLayerNorm', 'QEnsemble',
-           'subset_min', 'tanh_gaussian_logprob', 'TanhGaussianActor', 'minibatches', 'gradient_step']
+           'draw_subset', 'subset_min', 'tanh_gaussian_logprob', 'TanhGaussianActor', 'minibatches', 'gradient_step']
 
 # %% ../../nbs/policies/30_networks.ipynb #1aa87dbb
 class RunningNorm(nn.Module):
@@ -127,11 +127,14 @@ class QEnsemble(nn.Module):
         x = torch.cat([obs, act], -1)
         return self.net(x.expand(self.n, *x.shape)).squeeze(-1)
 
-def subset_min(q: torch.Tensor, m: int, gen: torch.Generator) -> torch.Tensor:
-    "The minimum over a random subset of `m` of the N rows of `q` (N, B): one subset per call, as RLPD draws it."
-    if m == q.shape[0]: return q.min(0).values
-    idx = torch.randperm(q.shape[0], generator=gen, device=gen.device)[:m].to(q.device)
-    return q[idx].min(0).values
+def draw_subset(n: int, m: int, gen: torch.Generator, device=None) -> torch.Tensor | None:
+    "`m` of `n` ensemble members drawn from `gen`, one subset per call as RLPD draws it (None when m = n: all, nothing drawn)."
+    if m == n: return None
+    return torch.randperm(n, generator=gen, device=gen.device)[:m].to(device or gen.device)
+
+def subset_min(q: torch.Tensor, subset: torch.Tensor | None) -> torch.Tensor:
+    "The minimum over the rows `subset` of `q` (N, B) (all rows when None)."
+    return (q if subset is None else q[subset]).min(0).values
 
 # %% ../../nbs/policies/30_networks.ipynb #53a6e2c5
 def tanh_gaussian_logprob(u: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
