@@ -38,12 +38,14 @@ class RunningNorm(nn.Module):
         return ((x - self.mean) / torch.sqrt(self.var + self.eps)).clamp(-self.clip, self.clip)
 
 # %% ../../nbs/policies/30_networks.ipynb #7fd8a3ed
-def mlp(inp: int, out: int, hidden: int, layers: int, out_gain: float = 1.0, activation=nn.Tanh) -> nn.Sequential:
-    "`layers` hidden layers of width `hidden` (Tanh unless `activation` says otherwise), orthogonally initialised."
+def mlp(inp: int, out: int, hidden: int, layers: int, out_gain: float = 1.0, activation=nn.Tanh,
+        dropout: float = 0.0) -> nn.Sequential:
+    """`layers` hidden layers of width `hidden` (Tanh unless `activation` says otherwise), orthogonally initialised;
+    `dropout` > 0 adds dropout after each hidden layer."""
     mods, d = [], inp
     for _ in range(layers):
         lin = nn.Linear(d, hidden); nn.init.orthogonal_(lin.weight, math.sqrt(2)); nn.init.zeros_(lin.bias)
-        mods += [lin, activation()]; d = hidden
+        mods += [lin, activation()] + ([nn.Dropout(dropout)] if dropout else []); d = hidden
     last = nn.Linear(d, out); nn.init.orthogonal_(last.weight, out_gain); nn.init.zeros_(last.bias)
     return nn.Sequential(*mods, last)
 
