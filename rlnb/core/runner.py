@@ -31,6 +31,7 @@ class Algorithm(Protocol):
     # optional: on_epoch_end(runner, eval_metrics) after each evaluation (PPO saves its ladder there);
     # x_step(counters) -> int, TensorBoard's x-axis (default: env steps, or training steps offline);
     # close() when a run through rlnb.api ends (environments with worker processes)
+    # budget_counter: optionally the Counters field the config's step budget counts instead of the one it declares
 
 # %% ../../nbs/core/05_runner.ipynb #e8be85fd
 @dataclass
@@ -72,6 +73,8 @@ class Runner:
         if budget is None:
             bs = list(budgets(cfg).values())
             budget = bs[0] if len(bs) == 1 else None
+            counter = getattr(algo, "budget_counter", None)  # an algorithm may count its budget on another counter
+            if budget is not None and counter: budget = (counter, budget[1])
         self.budget = budget
         if budget is None and cfg.epochs is None:
             raise RlnbError("the run has neither a step budget nor a number of epochs; set epochs=N")
