@@ -31,7 +31,8 @@ from .policies.checkpoints import ladder, load_policy, pick_checkpoint, read_pol
 
 # %% auto #0
 __all__ = ['ANALYSIS_DIR', 'pretrain', 'finetune', 'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info',
-           'relabel_dataset', 'list_envs', 'rrd', 'analysis_params', 'analyses', 'check_analysis_params', 'analyze']
+           'relabel_dataset', 'list_envs', 'rrd', 'empo', 'analysis_params', 'analyses', 'check_analysis_params',
+           'analyze']
 
 # %% ../nbs/90_api.ipynb #1f3eda75
 def pretrain(config=None, overrides: dict | None = None, *, source="override", command=None, notes="pretraining") -> Run:
@@ -161,6 +162,18 @@ def rrd(dataset: str | Path | None = None, config=None, overrides: dict | None =
         return train("rrd_sac", config, ov, source=source, command=command, notes="RRD online: SAC on the learned reward")
     if dataset is not None: ov["dataset"] = str(dataset)
     return train("rrd", config, ov, source=source, command=command, notes="RRD reward-only training")
+
+def empo(world: str | None = None, trainer: str | None = None, config=None, overrides: dict | None = None, *,
+         source="override", command=None) -> Run:
+    """EMPO phase 2 on a named world (or a YAML world file) with the sync or async trainer: the run (its folder, config,
+    results, TensorBoard, log entry), then `empo_report`'s vs_exact.png, episode.png and exact_vs_learned.{csv,md} in it."""
+    from .algos.empo import empo_report
+    ov = {k: v for k, v in (("world", world), ("trainer", trainer)) if v is not None} | dict(overrides or {})
+    run = train("empo", config, ov, source=source, command=command,
+                notes=f"EMPO phase 2 on {ov.get('world', 'the default world')}")
+    empo_report(run.run_dir)
+    return run
+
 
 # %% ../nbs/90_api.ipynb #0aeb6060
 ANALYSIS_DIR = Path(rlnb.__file__).parent.parent / "analysis"  # the notebooks of a source checkout

@@ -1,4 +1,4 @@
-"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `rrd`, `record`, `data`, `analyze`, `sweep`, `docs`, `lab` and `main`, each a thin layer over `rlnb.api`.
+"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `rrd`, `empo`, `record`, `data`, `analyze`, `sweep`, `docs`, `lab` and `main`, each a thin layer over `rlnb.api`.
 
 Docs: https://rlnb.github.io/rlnb/cli.html.md"""
 
@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
                         "DATASET), or SAC on the learned reward online in the delayed-reward setting (rlnb rrd --online)")
     rr.add_argument("dataset", nargs="?", help="a ManiSkill-format NAME.h5 with rewards (reward-only training)")
     rr.add_argument("--online", action="store_true", help="SAC on the learned reward, collecting its own episodes"); common(rr)
+    em = sub.add_parser("empo", help="EMPO phase 2 on a grid world (rock, two_humans or a YAML file): train, then write the "
+                        "curves, the exact-vs-learned table and a learned episode into the run folder")
+    em.add_argument("world", nargs="?", help="rock (default), two_humans, or a YAML world file")
+    em.add_argument("--trainer", choices=["sync", "async"], help="sync (default) or async (actor processes)")
+    em.add_argument("--actors", type=int, help="async: actor processes (num_actors)"); common(em)
     rec = sub.add_parser("record", help="record a policy's episodes as a ManiSkill-format dataset (OUT.h5 + OUT.json)")
     rec.add_argument("env_id"); rec.add_argument("out")
     rec.add_argument("-n", "--episodes", type=int, default=100); rec.add_argument("--num-envs", type=int, default=1)
@@ -180,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise RlnbError("rlnb rrd takes a dataset for reward-only training (rlnb rrd demos.h5), or --online for SAC on the "
                                 "learned reward")
             _summary(api.rrd(args.dataset, args.config, sets, online=args.online, command=cmd))
+        elif args.cmd == "empo":
+            sets = parse_sets(args.set) | ({"num_actors": args.actors} if args.actors is not None else {})
+            run = api.empo(args.world, args.trainer, args.config, sets, command=cmd)
+            _summary(run)
+            print((run.run_dir / "exact_vs_learned.md").read_text().rstrip())
+            print(f"curves: {run.run_dir / 'vs_exact.png'}  episode: {run.run_dir / 'episode.png'}")
         elif args.cmd == "record":
             kw = {k: v for k, v in (("reward", args.reward), ("control_mode", args.control_mode)) if v is not None}
             h5 = api.record_dataset(args.env_id, args.out, args.episodes, args.num_envs, args.policy, args.seed, args.device, args.noise, **kw)

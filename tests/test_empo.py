@@ -45,7 +45,9 @@ def test_transition_probabilities_are_distributions_and_the_env_samples_them():
 
 
 def test_training_frees_the_human_and_resume_equals_the_uninterrupted_run(work):
-    cli("train", "empo", *SMALL, "-s", "total_steps=1800", "-s", "name=a", check=0)
+    p = cli("empo", "rock", *SMALL, "-s", "total_steps=1800", "-s", "name=a", check=0)  # = train + the report
+    assert "π_r(s0, forward)" in p.stdout and "| V_r(s0) | learned / exact |" in p.stdout
+    for f in ("vs_exact.png", "episode.png", "exact_vs_learned.md", "exact_vs_learned.csv"): assert (work / "runs" / "a" / f).stat().st_size > 0
     cli("train", "empo", *SMALL, "-s", "total_steps=900", "-s", "name=b", check=0)
     cli("resume", str(work / "runs" / "b"), "-s", "total_steps=1800", check=0)
     ta, tb = (pd.read_csv(work / "runs" / n / "results.csv").filter(regex="^(?!time_)") for n in "ab")
@@ -62,12 +64,26 @@ def test_training_frees_the_human_and_resume_equals_the_uninterrupted_run(work):
     assert last["eval/err_V_h_e"] < 0.7 * first["eval/err_V_h_e"] and last["eval/kl_pi_r_s0"] < first["eval/kl_pi_r_s0"]
 
 
+def test_async_trainer_in_the_papermill_notebook(work):
+    "Actors step the world while the learner trains: many env steps per training step, the budget on training steps."
+    ov = ("{device: cpu, total_steps: 300, warmup_v_h_e_steps: 50, warmup_x_h_steps: 50, warmup_q_r_steps: 50, "
+          "beta_r_rampup_steps: 100, iterations: 100, cycles: 3, eval_episodes: 10, num_actors: 2}")
+    p = cli("analyze", "empo", "-p", "trainer=async", "-p", f"overrides={ov}", check=0)
+    assert "empo.html" in p.stdout
+    page = next((work / "runs").glob("empo-*/empo.html")).read_text()
+    assert "exact" in page and "actor processes" in page
+    t = pd.read_csv(next((work / "runs").glob("empo-*/empo-*/results.csv")))
+    last = t.iloc[-1]
+    assert last.grad_steps == 300 and last.env_steps > 2 * last.grad_steps and last.stage == 5, last.to_dict()
+
+
 @pytest.mark.parametrize("bad, says", [
     (["-s", "beta_r=-1"], "'beta_r' must be >= 0"),
     (["-s", "zeta=0.5"], "'zeta' must be >= 1"),
     (["-s", "warmup_x_h_steps=-5"], "'warmup_x_h_steps' must be >= 0"),
     (["-s", "world=WORLD", "-s", "total_steps=10"], "goal_weights sum to 0.9"),
     (["-s", "world=OVERLAP", "-s", "total_steps=10"], "overlaps a robot"),
+    (["-s", "trainer=async", "-s", "num_actors=1000"], "more actor processes than this machine's"),
 ])
 def test_bad_input_is_one_sentence_and_writes_nothing(work, bad, says):
     (work / "w.yaml").write_text(yaml.safe_dump({"map": "We We We\nWe Ae We\nWe Ay We\nWe We We", "goals": [[1, 1], [1, 2]],
