@@ -47,12 +47,13 @@ class ReplayBuffer:
                             f"{self.obs_dim} and {self.act_dim}; use a dataset recorded on the same task and observation mode")
         return self._rows(ds.obs, ds.actions, ds.rewards, ds.next_obs, ds.terminated, ds.truncated)
 
-    def _rows(self, obs, actions, rewards, next_obs, terminated, truncated) -> torch.Tensor:
-        return pack_rows(self.device, obs, actions, rewards, next_obs, terminated, truncated)
+    def _rows(self, obs, actions, rewards, next_obs, terminated, truncated, *extra) -> torch.Tensor:
+        return pack_rows(self.device, obs, actions, rewards, next_obs, terminated, truncated, *extra)
 
-    def add(self, obs, actions, rewards, next_obs, terminated, truncated):
-        "Append a batch of N transitions (one env step of N envs); `next_obs` is the final observation where an episode ended."
-        rows = self._rows(obs, actions, rewards, next_obs, terminated, truncated)
+    def add(self, obs, actions, rewards, next_obs, terminated, truncated, *extra):
+        """Append a batch of N transitions (one env step of N envs); `next_obs` is the final observation where an episode ended;
+        `extra`: the columns a subclass adds to FIELDS, in order."""
+        rows = self._rows(obs, actions, rewards, next_obs, terminated, truncated, *extra)
         n = len(rows)
         if n > self.capacity: raise RlnbError(f"{n} transitions at once do not fit a replay buffer of {self.capacity}; raise buffer_size")
         idx = self.n_offline + (self.pos + torch.arange(n, device=self.device)) % self.capacity
