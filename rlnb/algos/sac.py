@@ -27,17 +27,12 @@ from ..policies.networks import ActorCritic, EnsembleLinear, QEnsemble, QNet, Ta
 from torch import nn
 
 # %% auto #0
-__all__ = ['SACConfig', 'check_sac', 'SAC', 'sac_actor', 'bridge_from_iql', 'pipeline_iql_sac']
+__all__ = ['SoftACConfig', 'SACConfig', 'check_sac', 'SAC', 'sac_actor', 'bridge_from_iql', 'pipeline_iql_sac']
 
 # %% ../../nbs/algos/44_sac.ipynb #d83b5342
-@register_config
 @dataclass(kw_only=True)
-class SACConfig(EnvConfig):
-    "Soft actor-critic from a replay buffer (online, optionally with offline data: RLPD); defaults of CleanRL's SAC but gamma 0.8 (rlnb's for 50-step tasks)."
-    algo: ClassVar[str] = "sac"
-    renamed: ClassVar[dict] = {"grad_steps": "grad_steps_SAC"}
-    grad_steps_SAC: int = param("critic gradient steps of online SAC (the budget); env steps = learning_starts + "
-                                "grad_steps_SAC / utd", 100_000, gt=0, budget="grad_steps")
+class SoftACConfig(EnvConfig):
+    "The soft actor-critic update's keys, shared by SAC and the methods built on its update (DSRL's latent SAC); no budget."
     utd: float = param("update-to-data ratio: critic gradient steps per env step (a float: 0.25 = one every 4th step; "
                        "RLPD: 20)", 1.0, gt=0, le=10_000)
     batch_size: int = param("transitions per gradient step", 256, ge=1, le=2**20)
@@ -45,9 +40,6 @@ class SACConfig(EnvConfig):
                              1_000_000, ge=1, le=10**9)
     learning_starts: int = param("env steps before the first update, acting uniformly at random (with init_from: with the "
                                  "bridged actor)", 5000, ge=0)
-    dataset: Optional[str] = param("offline transitions kept in the buffer beside online ones: a ManiSkill-format "
-                                   "NAME.h5 of this task (e.g. from `rlnb record`); null = none", None)
-    offline_fraction: float = param("share of every batch drawn from the offline data (RLPD: 0.5)", 0.0, ge=0, le=1)
     n_critics: int = param("critics N in the ensemble, computed as one network", 2, ge=1, le=1024, structural=True)
     critic_subset: int = param("the target is the minimum over a random subset of M of the N target critics", 2, ge=1)
     layer_norm: bool = param("LayerNorm after every hidden layer of the critics (RLPD)", False, structural=True)
@@ -65,22 +57,34 @@ class SACConfig(EnvConfig):
                                   "-0.5 = RLPD's -|A|/2)", -1.0)
     activation: str = param("hidden activation of actor and critics: 'relu' (SAC), or 'tanh' (the layers of a bridged IQL "
                             "network)", "relu", choices=("relu", "tanh"), structural=True)
-    init_from: Optional[str] = param("an IQL checkpoint whose actor and critics start SAC through the weight bridge "
-                                     "(`rlnb pipeline iql-sac` sets it); null = from scratch", None)
     bootstrap_terminated: bool = param("bootstrap at termination too (ManiSkill's bootstrap_at_done='always'); truncation "
                                        "always bootstraps", False)
     compile: str = param("torch.compile the critic and actor losses, in one of torch's modes: 'none' (eager); 'default' "
                          "(inductor's fused kernels); 'reduce-overhead' (the same replayed as CUDA graphs: a few launches a step; "
                          "CUDA only). The first steps compile (seconds); results equal eager ones up to float rounding", "none",
                          choices=("none", "default", "reduce-overhead"))
-    bc_weight: float = param("weight of a behaviour-cloning term in the actor's loss: bc_weight x |tanh mu(s) - a|^2 on the "
-                             "offline part of each batch (TD3+BC's idea; keeps a pretrained actor near its data); 0 = off", 0.0, ge=0)
     num_envs: int = 1
     layers: int = 2
     iterations: int = 1000          # one env step of num_envs envs per iteration: a table row per 1000 of them
     batches: int = 1                # one update call per iteration takes the block of utd x num_envs critic steps
     eval_every: int = 10_000        # critic steps between evaluations
     print_iterations: bool = False
+
+@register_config
+@dataclass(kw_only=True)
+class SACConfig(SoftACConfig):
+    "Soft actor-critic from a replay buffer (online, optionally with offline data: RLPD); defaults of CleanRL's SAC but gamma 0.8 (rlnb's for 50-step tasks)."
+    algo: ClassVar[str] = "sac"
+    renamed: ClassVar[dict] = {"grad_steps": "grad_steps_SAC"}
+    grad_steps_SAC: int = param("critic gradient steps of online SAC (the budget); env steps = learning_starts + "
+                                "grad_steps_SAC / utd", 100_000, gt=0, budget="grad_steps")
+    dataset: Optional[str] = param("offline transitions kept in the buffer beside online ones: a ManiSkill-format "
+                                   "NAME.h5 of this task (e.g. from `rlnb record`); null = none", None)
+    offline_fraction: float = param("share of every batch drawn from the offline data (RLPD: 0.5)", 0.0, ge=0, le=1)
+    init_from: Optional[str] = param("an IQL checkpoint whose actor and critics start SAC through the weight bridge "
+                                     "(`rlnb pipeline iql-sac` sets it); null = from scratch", None)
+    bc_weight: float = param("weight of a behaviour-cloning term in the actor's loss: bc_weight x |tanh mu(s) - a|^2 on the "
+                             "offline part of each batch (TD3+BC's idea; keeps a pretrained actor near its data); 0 = off", 0.0, ge=0)
 
 # %% ../../nbs/algos/44_sac.ipynb #de1f74b5
 def _offline(cfg, device) -> OfflineDataset:
@@ -124,6 +128,7 @@ class SAC(EnvAlgo):
         offline = check_sac(c)
         super().__init__(cfg)
         o, a, dev = self.env.obs_dim, self.env.act_dim, self.device
+        self.pi_dim = a  # the actor's output size (DSRL's latent SAC acts in a latent space of another size)
         self.buffer = self.make_buffer(offline)
         self.online_rows = c.batch_size - round(c.batch_size * c.offline_fraction)
         act = {"relu": nn.ReLU, "tanh": nn.Tanh}[c.activation]
@@ -173,7 +178,7 @@ class SAC(EnvAlgo):
 
     def target_noise(self, rows: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         "What a critic target draws from the generator: ε of a' ~ π(s') (rows × |A|), the subset of M target critics (None: all)."
-        eps = torch.randn((rows, self.env.act_dim), generator=self.gen, device=self.device)
+        eps = torch.randn((rows, self.pi_dim), generator=self.gen, device=self.device)
         return eps, draw_subset(self.cfg.n_critics, self.cfg.critic_subset, self.gen, self.device)
 
     @torch.no_grad()
@@ -184,20 +189,22 @@ class SAC(EnvAlgo):
         a2, logp2 = self.actor.sample(b["next_obs"], eps=eps)
         soft_v = subset_min(self.critic_t(b["next_obs"], a2), subset) - self.log_alpha.exp() * logp2
         cont = 1.0 if c.bootstrap_terminated else 1.0 - b["terminated"].float()  # truncated steps bootstrap: their next_obs is final
-        return b["rewards"] + c.gamma * cont * soft_v
+        disc = b["discount"] if "discount" in b else c.gamma  # a macro-step buffer's rows carry their own gamma^tau (DSRL)
+        return b["rewards"] + disc * cont * soft_v
 
-    def critic_loss(self, b: dict, eps: torch.Tensor, subset: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        "L_Q summed over the N critics, and the mean Q: tensors in, tensors out (what `compile` compiles)."
+    def critic_loss(self, b: dict, eps: torch.Tensor, subset: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        "L_Q summed over the N critics, the mean Q and the mean |TD error|: tensors in, tensors out (what `compile` compiles)."
         y = self.critic_target(b, eps, subset)
         q = self.critic(b["obs"], b["actions"])  # (N, B): every critic in one pass
-        return ((q - y) ** 2).mean(1).sum(), q.detach().mean()
+        return ((q - y) ** 2).mean(1).sum(), q.detach().mean(), (q.detach() - y).abs().mean()
 
     def critic_step(self, b: dict) -> dict:
         if self.cfg.compile == "reduce-overhead": torch.compiler.cudagraph_mark_step_begin()  # a new step: earlier graph outputs are spent
         eps, subset = self.target_noise(len(b["rewards"]))
-        loss, q_mean = self._critic_loss({k: b[k] for k in ("obs", "actions", "rewards", "next_obs", "terminated")}, eps, subset)
+        keys = ("obs", "actions", "rewards", "next_obs", "terminated") + (("discount",) if "discount" in b else ())
+        loss, q_mean, td = self._critic_loss({k: b[k] for k in keys}, eps, subset)
         self.opt_critic.zero_grad(set_to_none=True); loss.backward(); self.opt_critic.step()
-        return self._own({"critic_loss": loss.detach(), "q_mean": q_mean})
+        return self._own({"critic_loss": loss.detach(), "q_mean": q_mean, "td_error": td})
 
     def _own(self, m: dict) -> dict:
         "Metrics that outlive the step: a CUDA graph's outputs are overwritten by its next replay, so those are copied."
@@ -217,7 +224,7 @@ class SAC(EnvAlgo):
         alpha = self.log_alpha.detach().exp()
         loss = (alpha * logp - q).mean()
         out = {}
-        if c.bc_weight:  # the first offline_fraction of the batch's rows are the offline ones (ReplayBuffer.sample)
+        if getattr(c, "bc_weight", 0):  # (SAC's key; methods on SAC's update without it have none) the first offline_fraction of the batch's rows are the offline ones (ReplayBuffer.sample)
             k = c.batch_size - self.online_rows
             bc = ((torch.tanh(self.actor(b["obs"][:k])[0]) - b["actions"][:k]) ** 2).sum(-1).mean()
             loss = loss + c.bc_weight * bc
@@ -228,7 +235,7 @@ class SAC(EnvAlgo):
 
     def actor_step(self, b: dict) -> dict:
         "One actor step and, with autotune, one temperature step: one backward pass (L_π reaches only the actor, L_α only α)."
-        eps = torch.randn((len(b["obs"]), self.env.act_dim), generator=self.gen, device=self.device)
+        eps = torch.randn((len(b["obs"]), self.pi_dim), generator=self.gen, device=self.device)
         self.critic.requires_grad_(False)  # the actor's loss needs gradients through Q to the action, not into Q
         try: out = self._actor_loss({"obs": b["obs"], "actions": b["actions"]}, eps)
         finally: self.critic.requires_grad_(True)
