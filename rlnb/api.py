@@ -31,8 +31,8 @@ from .policies.checkpoints import ladder, load_policy, pick_checkpoint, read_pol
 
 # %% auto #0
 __all__ = ['ANALYSIS_DIR', 'pretrain', 'finetune', 'evaluate_policy', 'main_job', 'record_dataset', 'dataset_info',
-           'relabel_dataset', 'list_envs', 'rrd', 'empo', 'analysis_params', 'analyses', 'check_analysis_params',
-           'analyze']
+           'relabel_dataset', 'list_envs', 'rrd', 'dsrl', 'empo', 'analysis_params', 'analyses',
+           'check_analysis_params', 'analyze']
 
 # %% ../nbs/90_api.ipynb #1f3eda75
 def pretrain(config=None, overrides: dict | None = None, *, source="override", command=None, notes="pretraining") -> Run:
@@ -162,6 +162,26 @@ def rrd(dataset: str | Path | None = None, config=None, overrides: dict | None =
         return train("rrd_sac", config, ov, source=source, command=command, notes="RRD online: SAC on the learned reward")
     if dataset is not None: ov["dataset"] = str(dataset)
     return train("rrd", config, ov, source=source, command=command, notes="RRD reward-only training")
+
+def dsrl(stage: str, source: str | Path | None = None, config=None, overrides: dict | None = None, *, stage1: str | Path | None = None,
+         source_kind: str = "override", command=None) -> Run:
+    """One stage of DSRL: 'stage0' trains the AWSC base policy on demonstrations `source` (an .h5); 'stage1' warm-starts the latent
+    policy offline (AW-MLE) for base policy `source` (an AWSC checkpoint); 'stage2' runs DSRL-SAC (or -NA) on base policy `source`,
+    from the stage-1 checkpoint `stage1` when given. Stages 1 and 2 print their health report and save it as health.md."""
+    from .algos.dsrl import health_report
+    ov = dict(overrides or {})
+    stages = {"stage0": ("awsc", "dataset"), "stage1": ("dsrl_stage1", "base_policy"), "stage2": ("dsrl", "base_policy")}
+    if stage not in stages: raise RlnbError(f"unknown DSRL stage {stage!r}; choose stage0 (base policy), stage1 (AW-MLE) or stage2 (latent SAC)")
+    algo, key = stages[stage]
+    if source is not None: ov[key] = str(source)
+    if stage1 is not None:
+        if stage != "stage2": raise RlnbError("--stage1 starts stage 2 from a stage-1 checkpoint; drop it for " + stage)
+        ov["latent_init"] = str(stage1)
+    if key not in ov: raise RlnbError(f"DSRL {stage} needs {'demonstrations (a NAME.h5)' if stage == 'stage0' else 'a base policy (an AWSC checkpoint)'}: "
+                                      f"rlnb dsrl {stage} {'DEMOS.h5' if stage == 'stage0' else 'BASE.pt'}")
+    run = train(algo, config, ov, source=source_kind, command=command, notes=f"DSRL {stage}")
+    if stage != "stage0": health_report(run.run_dir)
+    return run
 
 def empo(world: str | None = None, trainer: str | None = None, config=None, overrides: dict | None = None, *,
          source="override", command=None) -> Run:

@@ -1,4 +1,4 @@
-"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `rrd`, `empo`, `record`, `data`, `analyze`, `sweep`, `docs`, `lab` and `main`, each a thin layer over `rlnb.api`.
+"""The `rlnb` command: `train`, `resume`, `config`, `algos`, `pretrain`, `finetune`, `evaluate`, `ladder`, `envs`, `rrd`, `dsrl`, `empo`, `record`, `data`, `analyze`, `sweep`, `docs`, `lab` and `main`, each a thin layer over `rlnb.api`.
 
 Docs: https://rlnb.github.io/rlnb/cli.html.md"""
 
@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
                         "DATASET), or SAC on the learned reward online in the delayed-reward setting (rlnb rrd --online)")
     rr.add_argument("dataset", nargs="?", help="a ManiSkill-format NAME.h5 with rewards (reward-only training)")
     rr.add_argument("--online", action="store_true", help="SAC on the learned reward, collecting its own episodes"); common(rr)
+    ds = sub.add_parser("dsrl", help="DSRL: stage0 trains the AWSC base flow policy on demos, stage1 warm-starts the latent policy "
+                        "offline (AW-MLE), stage2 steers the frozen base policy with latent SAC; health report after stages 1 and 2")
+    ds.add_argument("stage", choices=["stage0", "stage1", "stage2"])
+    ds.add_argument("source", nargs="?", help="stage0: demonstrations NAME.h5; stage1/stage2: the base policy (an AWSC run's latest.pt)")
+    ds.add_argument("--stage1", help="stage2: start the latent policy from this stage-1 checkpoint (latent_init)"); common(ds)
     em = sub.add_parser("empo", help="EMPO phase 2 on a grid world (rock, two_humans or a YAML file): train, then write the "
                         "curves, the exact-vs-learned table and a learned episode into the run folder")
     em.add_argument("world", nargs="?", help="rock (default), two_humans, or a YAML world file")
@@ -185,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise RlnbError("rlnb rrd takes a dataset for reward-only training (rlnb rrd demos.h5), or --online for SAC on the "
                                 "learned reward")
             _summary(api.rrd(args.dataset, args.config, sets, online=args.online, command=cmd))
+        elif args.cmd == "dsrl":
+            _summary(api.dsrl(args.stage, args.source, args.config, parse_sets(args.set), stage1=args.stage1, command=cmd))
         elif args.cmd == "empo":
             sets = parse_sets(args.set) | ({"num_actors": args.actors} if args.actors is not None else {})
             run = api.empo(args.world, args.trainer, args.config, sets, command=cmd)
