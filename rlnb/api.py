@@ -179,7 +179,11 @@ def dsrl(stage: str, source: str | Path | None = None, config=None, overrides: d
         ov["latent_init"] = str(stage1)
     if key not in ov: raise RlnbError(f"DSRL {stage} needs {'demonstrations (a NAME.h5)' if stage == 'stage0' else 'a base policy (an AWSC checkpoint)'}: "
                                       f"rlnb dsrl {stage} {'DEMOS.h5' if stage == 'stage0' else 'BASE.pt'}")
-    run = train(algo, config, ov, source=source_kind, command=command, notes=f"DSRL {stage}")
+    base = {}
+    if stage == "stage2" and Path(ov[key]).is_file():  # stage 2 runs on the base policy's task unless told otherwise
+        base = {"env_id": load_checkpoint(ov[key])["algo_state"].get("env_id")}
+    run = train(algo, config, ov, source=source_kind, command=command, notes=f"DSRL {stage}", base=base or None,
+                base_source="base policy")
     if stage != "stage0": health_report(run.run_dir)
     return run
 
