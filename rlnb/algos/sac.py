@@ -27,7 +27,7 @@ from ..policies.networks import ActorCritic, EnsembleLinear, QEnsemble, QNet, Ta
 from torch import nn
 
 # %% auto #0
-__all__ = ['SoftACConfig', 'SACConfig', 'check_sac', 'SAC', 'sac_actor', 'bridge_from_iql', 'pipeline_iql_sac']
+__all__ = ['SoftACConfig', 'SACConfig', 'check_soft_ac', 'check_sac', 'SAC', 'sac_actor', 'bridge_from_iql', 'pipeline_iql_sac']
 
 # %% ../../nbs/algos/44_sac.ipynb #d83b5342
 @dataclass(kw_only=True)
@@ -100,11 +100,18 @@ def _offline(cfg, device) -> OfflineDataset:
                         "or record the dataset with the run's reward")
     return OfflineDataset(episodes, gamma=cfg.gamma, device=device, seed=cfg.seed, max_steps=info.get("max_episode_steps"))
 
-def check_sac(c) -> OfflineDataset | None:
-    "SAC's checks across keys, before any env starts (also the pipeline's, before IQL runs); returns the offline dataset."
+def check_soft_ac(c):
+    "The checks across keys of the soft actor-critic update (SAC and DSRL's latent SAC)."
     if c.critic_subset > c.n_critics:
         raise RlnbError(f"critic_subset={c.critic_subset} is larger than the ensemble (n_critics={c.n_critics}); "
                         f"set critic_subset to at most {c.n_critics}")
+    if c.compile == "reduce-overhead" and get_device(c.device).type != "cuda":
+        raise RlnbError(f"compile=reduce-overhead replays CUDA graphs, but device={c.device} runs on the CPU; set compile=default "
+                        "(inductor on the CPU) or none, or run on a GPU")
+
+def check_sac(c) -> OfflineDataset | None:
+    "SAC's checks across keys, before any env starts (also the pipeline's, before IQL runs); returns the offline dataset."
+    check_soft_ac(c)
     k = round(c.batch_size * c.offline_fraction)
     if k and not c.dataset:
         raise RlnbError(f"offline_fraction={c.offline_fraction} draws from offline data, but no dataset is set; "
@@ -112,9 +119,6 @@ def check_sac(c) -> OfflineDataset | None:
     if c.bc_weight > 0 and not k:
         raise RlnbError(f"bc_weight={c.bc_weight} clones the offline part of each batch, but the batch has none; set dataset=<file.h5> "
                         "and offline_fraction > 0, or bc_weight=0")
-    if c.compile == "reduce-overhead" and get_device(c.device).type != "cuda":
-        raise RlnbError(f"compile=reduce-overhead replays CUDA graphs, but device={c.device} runs on the CPU; set compile=default "
-                        "(inductor on the CPU) or none, or run on a GPU")
     if c.batch_size - k > c.buffer_size:
         raise RlnbError(f"a batch takes {c.batch_size - k} online transitions, more than the buffer keeps "
                         f"(buffer_size={c.buffer_size}); lower batch_size or raise buffer_size")
@@ -127,24 +131,35 @@ class SAC(EnvAlgo):
         c = cfg
         offline = check_sac(c)
         super().__init__(cfg)
-        o, a, dev = self.env.obs_dim, self.env.act_dim, self.device
-        self.pi_dim = a  # the actor's output size (DSRL's latent SAC acts in a latent space of another size)
         self.buffer = self.make_buffer(offline)
         self.online_rows = c.batch_size - round(c.batch_size * c.offline_fraction)
-        act = {"relu": nn.ReLU, "tanh": nn.Tanh}[c.activation]
-        self.actor = TanhGaussianActor(o, a, c.hidden, c.layers, activation=act).to(dev)
-        self.critic = QEnsemble(o, a, c.hidden, c.layers, c.n_critics, c.layer_norm, activation=act).to(dev)
-        self.critic_t = copy.deepcopy(self.critic).requires_grad_(False)
-        self._polyak_pairs = (list(self.critic_t.parameters()), list(self.critic.parameters()))  # found once, not per step
-        self.log_alpha = torch.tensor(math.log(c.init_temperature), device=dev, requires_grad=True)
+        self.build_nets(self.env.obs_dim, self.env.act_dim)
         if c.init_from and not getattr(c, "resuming", False):  # IQL's networks, bridged (below); a resume loads its own
             self.bridged = bridge_from_iql(self, c.init_from)
-        # fused: one kernel for all parameters (7x faster a step on CPU for 10 critics); lr_key: the config key a resume may change
-        adam = lambda ps, key: torch.optim.Adam([{"params": list(ps), "lr_key": key}], lr=getattr(c, key), fused=True)
-        self.opt_actor, self.opt_critic = adam(self.actor.parameters(), "lr_actor"), adam(self.critic.parameters(), "lr_critic")
-        self.opt_alpha = adam([self.log_alpha], "lr_temperature")
-        self.target_entropy = c.target_entropy * a
+        self.build_optimizers()
+
+    def build_nets(self, obs_dim: int, pi_dim: int):
+        "Actor over `pi_dim` outputs (the action; DSRL: the latent), critic ensemble and its target, temperature, clocks."
+        c, dev = self.cfg, self.device
+        act = {"relu": nn.ReLU, "tanh": nn.Tanh}[c.activation]
+        self.pi_dim = pi_dim
+        self.actor = TanhGaussianActor(obs_dim, pi_dim, c.hidden, c.layers, activation=act).to(dev)
+        self.critic = QEnsemble(obs_dim, pi_dim, c.hidden, c.layers, c.n_critics, c.layer_norm, activation=act).to(dev)
+        self.critic_t = copy.deepcopy(self.critic).requires_grad_(False)
+        self.log_alpha = torch.tensor(math.log(c.init_temperature), device=dev, requires_grad=True)
+        self.target_entropy = c.target_entropy * pi_dim
         self.env_steps, self.grad_steps, self.owed = 0, 0, 0.0  # this algorithm's own clocks (saved, so resume is exact)
+
+    def adam(self, params, key: str) -> torch.optim.Adam:
+        "Adam at the config's `key` learning rate (lr_key: the key a resume may change); fused: one kernel for all parameters (7x faster a step on CPU for 10 critics)."
+        return torch.optim.Adam([{"params": list(params), "lr_key": key}], lr=getattr(self.cfg, key), fused=True)
+
+    def build_optimizers(self, target=None, source=None):
+        "Optimisers, the polyak pairs (`target` <- `source`, default the critic's) and the losses as called (plain or compiled)."
+        c = self.cfg
+        self.opt_actor, self.opt_critic = self.adam(self.actor.parameters(), "lr_actor"), self.adam(self.critic.parameters(), "lr_critic")
+        self.opt_alpha = self.adam([self.log_alpha], "lr_temperature")
+        self._polyak_pairs = (list((target or self.critic_t).parameters()), list((source or self.critic).parameters()))  # found once
         # the losses as called: plain methods, or compiled (tensors in, tensors out: the noise is drawn outside, from self.gen)
         self._critic_loss, self._actor_loss = self.critic_loss, self.actor_loss
         if c.compile != "none":
@@ -170,9 +185,13 @@ class SAC(EnvAlgo):
         self.remember(a, r, te, tr, info)
         self.obs, self.env_steps = obs, self.env_steps + env.n
         if self.env_steps > c.learning_starts and self.buffer.size >= self.online_rows: self.owed += c.utd * env.n  # from the first policy step on
+        return self.step_metrics(info)
+
+    def step_metrics(self, info: dict) -> dict:
+        "What one env step of all envs tells the runner: env steps, finished episodes, their success and return."
         d = info["done"]
         n = int(d.sum())  # the runner counts episodes anyway: one sync per env step
-        out = {"env_steps": env.n, "episodes": n}
+        out = {"env_steps": self.env.n, "episodes": n}
         if n: out |= {"success": (info["episode"]["success_once"] & d).sum() / n, "return": (info["episode"]["return"] * d).sum() / n}
         return out
 

@@ -11,7 +11,7 @@ from ..core.base import RlnbError, get_device
 from .trajectories import OfflineDataset
 
 # %% auto #0
-__all__ = ['pack_rows', 'split_rows', 'ReplayBuffer', 'EpisodeBuffer']
+__all__ = ['SCALARS', 'pack_rows', 'split_rows', 'ReplayBuffer', 'EpisodeBuffer']
 
 # %% ../../nbs/data/23_replay.ipynb #786012bd
 def pack_rows(device, *cols) -> torch.Tensor:
@@ -19,22 +19,27 @@ def pack_rows(device, *cols) -> torch.Tensor:
     n = len(cols[0])
     return torch.cat([c.to(device, torch.float32).reshape(n, -1) for c in cols], 1)
 
+SCALARS = ("rewards", "hidden_reward", "discount")  # one number per row: returned as (N,), not (N, 1)
+
 def split_rows(rows: torch.Tensor, widths: dict) -> dict:
     "The named fields of packed rows (`widths`: name -> width, in order): rewards as scalars, terminated/truncated as bools."
     out, at = {}, 0
     for name, w in widths.items():
         v = rows[..., at:at + w]; at += w
-        out[name] = v.squeeze(-1).bool() if name in ("terminated", "truncated") else v.squeeze(-1) if name in ("rewards", "hidden_reward") else v
+        out[name] = v.squeeze(-1).bool() if name in ("terminated", "truncated") else v.squeeze(-1) if name in SCALARS else v
     return out
 
 class ReplayBuffer:
     "Online transitions in a ring beside a fixed offline block, all in one tensor on `device`; batched add and sample."
     FIELDS = ("obs", "actions", "rewards", "next_obs", "terminated", "truncated")
 
-    def __init__(self, capacity: int, obs_dim: int, act_dim: int, device="auto", offline: OfflineDataset | None = None):
+    def __init__(self, capacity: int, obs_dim: int, act_dim: int, device="auto", offline: OfflineDataset | None = None,
+                 extra: dict | None = None):
+        "`extra`: more columns after the six (name -> width; online only), e.g. the macro-step buffer's discount and chunk."
         if capacity < 1: raise RlnbError(f"the replay buffer's capacity must be at least 1 (got {capacity}); set buffer_size")
         self.capacity, self.obs_dim, self.act_dim, self.device = int(capacity), obs_dim, act_dim, get_device(device)
-        self.widths = dict(zip(self.FIELDS, (obs_dim, act_dim, 1, obs_dim, 1, 1)))
+        self.widths = dict(zip(self.FIELDS, (obs_dim, act_dim, 1, obs_dim, 1, 1))) | (extra or {})
+        assert not (extra and offline is not None), "offline rows have the six columns only"
         off = self._offline_rows(offline) if offline is not None else torch.zeros(0, sum(self.widths.values()), device=self.device)
         self.n_offline = len(off)
         self.data = torch.cat([off, torch.zeros(self.capacity, off.shape[1], device=self.device)])
@@ -52,7 +57,7 @@ class ReplayBuffer:
 
     def add(self, obs, actions, rewards, next_obs, terminated, truncated, *extra):
         """Append a batch of N transitions (one env step of N envs); `next_obs` is the final observation where an episode ended;
-        `extra`: the columns a subclass adds to FIELDS, in order."""
+        `extra`: the values of the buffer's extra columns, in order."""
         rows = self._rows(obs, actions, rewards, next_obs, terminated, truncated, *extra)
         n = len(rows)
         if n > self.capacity: raise RlnbError(f"{n} transitions at once do not fit a replay buffer of {self.capacity}; raise buffer_size")
