@@ -54,8 +54,13 @@ class DSRLConfig(SoftACConfig):
     gamma: float = param("discount per env step (a macro step discounts gamma^tau)", 0.99, ge=0, le=1)
     lr_actor: float = param("actor learning rate", 1e-4, gt=0)
     lr_temperature: float = param("temperature learning rate", 1e-4, gt=0)
-    init_temperature: float = param("initial temperature alpha", 0.1, gt=0)
-    target_entropy: float = param("target entropy per latent dimension (the seed: -0.5; official DSRL: 0)", -0.5)
+    init_temperature: float = param("temperature alpha (fixed unless autotune=true; then its start: the seed's YAML 0.1)", 0.001, gt=0)
+    autotune: bool = param("learn alpha toward the target entropy (the seed's YAML) instead of keeping it fixed (its scripts)", False)
+    target_entropy: float = param("target entropy per latent dimension, with autotune (the seed: -0.5; official DSRL: 0)", -0.5)
+    layer_norm: bool = param("LayerNorm after every hidden layer of the critics (official DSRL; without it a 3 x 256 critic "
+                             "diverged on PickLite)", True, structural=True)
+    eval_stochastic: bool = param("also evaluate latents sampled from pi_w (official DSRL's default evaluation): "
+                                  "eval/success_stochastic", True)
     layers: int = 3
     iterations: int = 1000
     eval_every: int = 10_000
