@@ -46,8 +46,9 @@ class DSRLConfig(SoftACConfig):
     flow_steps: Optional[int] = param("Euler steps when decoding a chunk; null = the base policy's", None, ge=1, le=128)
     critic_space: str = param("'latent': Q^W(s, w) learns from the data (DSRL-SAC); 'action': Q^A(s, chunk) learns from the data "
                               "and Q^W is distilled from it on prior noise (DSRL-NA)", "latent", choices=("latent", "action"))
-    latent_init: Optional[str] = param("a stage-1 (AW-MLE) checkpoint whose latent policy starts the actor (and acts during "
-                                       "warm-up instead of the prior); null = from scratch", None)
+    latent_init: Optional[str] = param("a stage-1 (AW-MLE) checkpoint whose latent policy starts the actor; null = from scratch", None)
+    warmup_latents: str = param("who picks w during the warm-up (learning_starts): the 'prior' m tanh(N(0, I)), or the 'actor' "
+                                "(with latent_init: the stage-1 policy)", "prior", choices=("prior", "actor"))
     utd: float = param("critic steps per macro step (one executed chunk)", 20.0, gt=0, le=10_000)
     buffer_size: int = param("macro steps the replay buffer keeps", 100_000, ge=1, le=10**9)
     learning_starts: int = param("env steps with w from the prior (or the stage-1 policy) before the first update", 5000, ge=0)
@@ -153,7 +154,7 @@ class DSRL(SAC):
         if k:
             o = self.obs[ids]
             with torch.no_grad():
-                warm = self.env_steps < c.learning_starts and not c.latent_init
+                warm = self.env_steps < c.learning_starts and c.warmup_latents == "prior"
                 u = self.prior(k) if warm else self.actor.sample(o, self.gen)[0]
                 chunk = self.decode(o, u)
             self.queue.fill(ids, chunk)
