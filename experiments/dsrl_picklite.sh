@@ -23,3 +23,4 @@ if [ ! -f runs/dsrl-picklite-stage1/latest.pt ]; then
 fi
 [ "${1:-}" = base ] && exit 0
 rlnb sweep experiments/sweeps/dsrl_picklite.yaml --parallel 2
+rlnb sweep experiments/sweeps/dsrl_picklite_stage1.yaml --parallel 2

@@ -45,6 +45,8 @@ class SoftACConfig(EnvConfig):
     layer_norm: bool = param("LayerNorm after every hidden layer of the critics (RLPD)", False, structural=True)
     actor_q: str = param("the actor maximises the 'min' of the critics (SAC) or their 'mean' (RLPD)", "min", choices=("min", "mean"))
     actor_every: int = param("an actor and temperature step after every this many critic steps (RLPD: = utd)", 1, ge=1)
+    actor_starts: int = param("critic steps before the first actor and temperature step: the critics first learn the value of "
+                              "the policy that collected the data (a pretrained actor is not moved by an untrained critic)", 0, ge=0)
     polyak: float = param("tau: the target critics move this far toward the critics at each target update", 0.005, gt=0, le=1)
     train_target: int = param("a target update (polyak step) after every this many critic steps (the RRD reference's "
                               "train_target)", 1, ge=1)
@@ -287,7 +289,7 @@ class SAC(EnvAlgo):
         m = self.critic_step(b)
         self.grad_steps += 1
         if self.grad_steps % c.train_target == 0: self.target_step()
-        if self.grad_steps % c.actor_every == 0: m |= self.actor_step(b)
+        if self.grad_steps % c.actor_every == 0 and self.grad_steps > c.actor_starts: m |= self.actor_step(b)
         return m
 
     def _nets(self): return ("actor", "critic", "critic_t", "opt_actor", "opt_critic", "opt_alpha")
