@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # DSRL on PickLite (issue 14): degraded demonstrations -> AWSC base policy -> stage-1 AW-MLE -> stage-2 sweep
-# (DSRL-SAC from scratch, DSRL-SAC from stage 1, DSRL-NA; 3 seeds each). Run from the project root:
-#   bash experiments/dsrl_picklite.sh            # everything (about 1 h on 2 CPU cores)
+# (DSRL-SAC from scratch, DSRL-SAC from stage 1, DSRL-NA; then DSRL-SAC and -NA from stage 1 with the critic learning
+# first; 3 seeds each). Run from the project root:
+#   bash experiments/dsrl_picklite.sh            # everything (about 1 h 20 min on 2 CPU cores)
 #   bash experiments/dsrl_picklite.sh base       # only the demonstrations, the base policy and stage 1
 # Runs land in runs/dsrl-picklite-*, the sweep in data/sweeps/dsrl_picklite.
 set -euo pipefail
