@@ -4,7 +4,7 @@
 # first; 3 seeds each). Run from the project root:
 #   bash experiments/dsrl_picklite.sh            # everything (about 1 h 20 min on 2 CPU cores)
 #   bash experiments/dsrl_picklite.sh base       # only the demonstrations, the base policy and stage 1
-# Runs land in runs/dsrl-picklite-*, the sweep in data/sweeps/dsrl_picklite.
+# Runs land in runs/dsrl-picklite-*, the sweeps in runs/sweep-dsrl_picklite* (the findings page reads copies in data/sweeps/).
 set -euo pipefail
 D=runs/dsrl-picklite-demos
 if [ ! -f $D.h5 ]; then
