@@ -51,7 +51,7 @@ class DSRLConfig(SoftACConfig):
                                 "(with latent_init: the stage-1 policy)", "prior", choices=("prior", "actor"))
     utd: float = param("critic steps per macro step (one executed chunk)", 20.0, gt=0, le=10_000)
     buffer_size: int = param("macro steps the replay buffer keeps", 100_000, ge=1, le=10**9)
-    learning_starts: int = param("env steps with w from the prior (or the stage-1 policy) before the first update", 5000, ge=0)
+    learning_starts: int = param("env steps of warm-up (w picked as warmup_latents says) before the first update", 5000, ge=0)
     gamma: float = param("discount per env step (a macro step discounts gamma^tau)", 0.99, ge=0, le=1)
     lr_actor: float = param("actor learning rate", 1e-4, gt=0)
     lr_temperature: float = param("temperature learning rate", 1e-4, gt=0)
