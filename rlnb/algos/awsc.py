@@ -142,9 +142,9 @@ class AWSC:
         seeds = range(c.eval_seed, c.eval_seed + c.eval_episodes)
         out = chunk_evaluate(self.eval_env, self.teacher, c.flow_steps, seeds)
         if c.eval_stochastic:
-            g = torch.get_rng_state(); torch.manual_seed(c.eval_seed)
-            out["success_stochastic"] = chunk_evaluate(self.eval_env, self.teacher, c.flow_steps, seeds, deterministic=False)["success"]
-            torch.set_rng_state(g)
+            with torch.random.fork_rng():  # a fixed stream for the sampled noise; the global one is put back after
+                torch.manual_seed(c.eval_seed)
+                out["success_stochastic"] = chunk_evaluate(self.eval_env, self.teacher, c.flow_steps, seeds, deterministic=False)["success"]
         return out
 
     def _nets(self): return ("policy", "teacher", "critic", "critic_t", "opt", "opt_critic")

@@ -208,10 +208,10 @@ class DSRL(SAC):
         seeds = range(c.eval_seed, c.eval_seed + c.eval_episodes)
         out = chunk_evaluate(self.eval_env, self.decoder, self.flow_steps, seeds, latent=self.latent, act_horizon=self.act_horizon)
         if c.eval_stochastic:
-            g = torch.get_rng_state(); torch.manual_seed(c.eval_seed)
-            out["success_stochastic"] = chunk_evaluate(self.eval_env, self.decoder, self.flow_steps, seeds, deterministic=False,
-                                                       latent=self.latent, act_horizon=self.act_horizon)["success"]
-            torch.set_rng_state(g)
+            with torch.random.fork_rng():  # a fixed stream for the sampled latents; the global one is put back after
+                torch.manual_seed(c.eval_seed)
+                out["success_stochastic"] = chunk_evaluate(self.eval_env, self.decoder, self.flow_steps, seeds, deterministic=False,
+                                                           latent=self.latent, act_horizon=self.act_horizon)["success"]
         if self.buffer.size:
             r_max = float(split_rows(self.buffer.data[:self.buffer.size], self.buffer.widths)["rewards"].abs().max())  # each chunk's R
             out |= self.q_gap() | {"q_bound": r_max / max(1 - self.cfg.gamma ** self.act_horizon, 1e-8), "latent_dim": self.pi_dim,

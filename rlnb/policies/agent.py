@@ -88,10 +88,9 @@ class EnvAlgo:
         df = evaluate(self.eval_env, self.act, seeds=seeds, deterministic=True)
         out = eval_metrics(df)
         if c.eval_stochastic or getattr(c, "ladder_every", 0):
-            g = torch.get_rng_state()
-            torch.manual_seed(c.eval_seed)  # stochastic evaluation draws from a fixed stream, then the global one is put back
-            out["success_stochastic"] = evaluate(self.eval_env, self.act, seeds=seeds, deterministic=False).success_once.mean()
-            torch.set_rng_state(g)
+            with torch.random.fork_rng():  # stochastic evaluation draws from a fixed stream; the global one is put back after
+                torch.manual_seed(c.eval_seed)
+                out["success_stochastic"] = evaluate(self.eval_env, self.act, seeds=seeds, deterministic=False).success_once.mean()
         return out
 
     def state_dict(self) -> dict:
