@@ -4,7 +4,8 @@
 # first; 3 seeds each; and DSRL-SAC and -NA from a base whose deterministic success is 43%). Run from the project root:
 #   bash experiments/dsrl_picklite.sh            # everything (about 2 h on 2 CPU cores)
 #   bash experiments/dsrl_picklite.sh base       # only the demonstrations, the base policy and stage 1
-# Runs land in runs/dsrl-picklite-*, the sweeps in runs/sweep-dsrl_picklite* (the findings page reads copies in data/sweeps/).
+# Runs land in runs/dsrl-picklite-*, the sweeps in runs/sweep-dsrl_picklite* (the findings page reads copies of their
+# table.csv, final.csv, report.png, sweep.yaml and curves.csv in data/sweeps/).
 set -euo pipefail
 D=runs/dsrl-picklite-demos
 if [ ! -f $D.h5 ]; then
@@ -33,6 +34,7 @@ if [ ! -f runs/dsrl-picklite-base-mid/latest.pt ]; then
     -s ema=0.99 -s shortcut_fraction=0.25 -s grad_steps_AWSC=3000 -s cycles=4 -s eval_stochastic=true -s quiet=true
 fi
 [ "${1:-}" = base ] && exit 0
-rlnb sweep experiments/sweeps/dsrl_picklite.yaml --parallel 2
-rlnb sweep experiments/sweeps/dsrl_picklite_stage1.yaml --parallel 2
-rlnb sweep experiments/sweeps/dsrl_picklite_mid.yaml --parallel 2
+for s in dsrl_picklite dsrl_picklite_stage1 dsrl_picklite_mid; do
+  rlnb sweep experiments/sweeps/$s.yaml --parallel 2
+  python experiments/dsrl_curves.py runs/sweep-$s runs/sweep-$s/curves.csv  # every evaluation of every run, one table
+done
