@@ -124,3 +124,23 @@ def _pendulum(d):
     out = d / "pendulum.h5"
     if not out.exists(): record_dataset("Pendulum-v1", d / "pendulum", episodes=2, num_envs=1, policy="random", seed=0, device="cpu")
     return out
+
+
+def test_the_analysis_notebook_runs_the_pipeline_on_one_page(base, work):
+    "`rlnb analyze dsrl` (papermill): stage 1 and stage 2 on a given base policy, one folder, health reports, base bytes unchanged."
+    bp = base / "runs" / "base" / "latest.pt"
+    before = bp.read_bytes()
+    small = "hidden: 32, layers: 2, eval_episodes: 5, batch_size: 32"
+    p = cli("analyze", "dsrl", "-p", f"base={bp}", "-p", f"stage1_overrides={{{small}, grad_steps_AWMLE: 20, num_candidates: 8, cycles: 1}}",
+            "-p", f"stage2_overrides={{{small}, env_steps_DSRL: 200, learning_starts: 100, utd: 2, eval_every: 100, iterations: 100}}",
+            check=0)
+    assert "dsrl.html" in p.stdout
+    (out,) = (work / "runs").iterdir()
+    assert sorted(d.name for d in out.iterdir() if d.is_dir()) == ["stage1", "stage2"]
+    assert load_checkpoint(out / "stage2" / "latest.pt")["config"]["latent_init"] == str(out / "stage1" / "latest.pt")
+    page = (out / "dsrl.html").read_text()
+    assert "Health report: DSRL stage 1" in page and "Health report: DSRL stage 2" in page and "byte-identical" in page
+    assert bp.read_bytes() == before
+    before = snapshot(work)
+    assert_user_error(cli("analyze", "dsrl"), "either demos", "base")  # neither given: one sentence, nothing written
+    assert snapshot(work) == before

@@ -29,7 +29,7 @@ from .sac import SAC, SoftACConfig, check_soft_ac
 
 # %% auto #0
 __all__ = ['ADVICE', 'DSRLConfig', 'check_dsrl', 'start_at_prior', 'DSRL', 'prior_kl', 'awmle_weights', 'DSRLStage1Config',
-           'DSRLStage1', 'health_checks', 'health_report']
+           'DSRLStage1', 'health_checks', 'health_report', 'DSRLRunParams']
 
 # %% ../../nbs/algos/49_dsrl.ipynb #6405e354
 @register_config
@@ -416,3 +416,24 @@ def health_report(run_dir, stage: int | None = None, quiet: bool = False) -> lis
         print(f"health report (stage {stage}): {sum(c['status'] == 'pass' for c in checks)} of {len(checks)} checks pass")
         for c in checks: print(f"  {c['status'].upper():4}  {c['check']}: {c['numbers']}" + (f"  -> {c['advice']}" if c["advice"] else ""))
     return checks
+
+# %% ../../nbs/algos/49_dsrl.ipynb #d2e90efa
+from ..core.config import register_analysis
+
+@register_analysis
+@dataclass(kw_only=True)
+class DSRLRunParams:
+    "Parameters of analysis/dsrl.ipynb: the DSRL pipeline (stage 0 or a given base, stage 1, stage 2) on one page."
+    analysis: ClassVar[str] = "dsrl"
+    demos: str = param("demonstrations (NAME.h5): stage 0 trains the base policy on them; empty when `base` is given", "")
+    base: str = param("an AWSC checkpoint (a stage-0 run's latest.pt) to steer instead of training one", "")
+    stage1: bool = param("run stage 1 (AW-MLE) and start stage 2 from it", True)
+    runs_dir: str = param("where the analysis folder goes", "runs")
+    log_file: str = param("the experiment log", "experiments/log.md")
+    command: str = param("the command recorded in the log", "")
+    out_dir: str = param("this analysis's folder (rlnb analyze sets it)", "")
+
+    def __post_init__(self):
+        if bool(self.demos) == bool(self.base):
+            raise RlnbError("give the DSRL analysis either demos (a NAME.h5, to train the base policy) or base (an AWSC checkpoint), "
+                            f"not {'both' if self.demos else 'neither'}: rlnb analyze dsrl -p demos=NAME.h5 (or -p base=RUN/latest.pt)")
