@@ -418,20 +418,16 @@ def health_report(run_dir, stage: int | None = None, quiet: bool = False) -> lis
     return checks
 
 # %% ../../nbs/algos/49_dsrl.ipynb #d2e90efa
-from ..core.config import register_analysis
+from ..core.config import RunFolderParams, register_analysis
 
 @register_analysis
 @dataclass(kw_only=True)
-class DSRLRunParams:
+class DSRLRunParams(RunFolderParams):
     "Parameters of analysis/dsrl.ipynb: the DSRL pipeline (stage 0 or a given base, stage 1, stage 2) on one page."
     analysis: ClassVar[str] = "dsrl"
     demos: str = param("demonstrations (NAME.h5): stage 0 trains the base policy on them; empty when `base` is given", "")
     base: str = param("an AWSC checkpoint (a stage-0 run's latest.pt) to steer instead of training one", "")
     stage1: bool = param("run stage 1 (AW-MLE) and start stage 2 from it", True)
-    runs_dir: str = param("where the analysis folder goes", "runs")
-    log_file: str = param("the experiment log", "experiments/log.md")
-    command: str = param("the command recorded in the log", "")
-    out_dir: str = param("this analysis's folder (rlnb analyze sets it)", "")
 
     def __post_init__(self):
         if bool(self.demos) == bool(self.base):

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from ..core.base import RlnbError, get_device
-from ..core.config import RunConfig, param, register_analysis, register_config
+from ..core.config import RunConfig, RunFolderParams, param, register_analysis, register_config
 from ..core.runner import register_algo
 from ..envs.gridworld import ACTIONS, GridEnv, build_dag, draw, encode, joint_actions, load_world
 from ..policies.networks import mlp
@@ -752,12 +752,8 @@ def empo_report(run_dir) -> dict:
 
 @register_analysis
 @dataclass(kw_only=True)
-class EmpoRunParams:
+class EmpoRunParams(RunFolderParams):
     "Parameters of analysis/empo.ipynb: one EMPO phase-2 run on a world, with its curves, table and a learned episode."
     analysis: ClassVar[str] = "empo"
     world: str = param("built-in world (rock, two_humans) or a YAML world file", "rock")
     trainer: str = param("sync or async", "sync", choices=("sync", "async"))
-    runs_dir: str = param("where the run folder goes", "runs")
-    log_file: str = param("the experiment log", "experiments/log.md")
-    command: str = param("the command recorded in the log", "")
-    out_dir: str = param("this analysis's folder (rlnb analyze sets it)", "")

@@ -310,16 +310,12 @@ def plot_rewards(model: RewardModel, buf: EpisodeBuffer, slot: int = 0, ax=None)
     return ax
 
 # %% ../../nbs/algos/45_rrd.ipynb #1141baf8
-from ..core.config import register_analysis
+from ..core.config import RunFolderParams, register_analysis
 
 @register_analysis
 @dataclass(kw_only=True)
-class RRDRunParams:
+class RRDRunParams(RunFolderParams):
     "Parameters of analysis/rrd.ipynb: one RRD run (reward-only on a dataset, or online) with its loop counts and reward plots."
     analysis: ClassVar[str] = "rrd"
     dataset: str = param("a ManiSkill-format NAME.h5 with rewards (reward-only); empty with online=true", "")
     online: bool = param("SAC on the learned reward (rrd_sac) instead of reward-only training", False)
-    runs_dir: str = param("where the run folder goes", "runs")
-    log_file: str = param("the experiment log", "experiments/log.md")
-    command: str = param("the command recorded in the log", "")
-    out_dir: str = param("this analysis's folder (rlnb analyze sets it)", "")

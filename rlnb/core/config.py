@@ -14,10 +14,10 @@ import yaml
 from .base import RlnbError, atomic_write_text, package_dir
 
 # %% auto #0
-__all__ = ['CONFIGS', 'ANALYSES', 'MAX_BUDGET', 'param', 'RunConfig', 'register_config', 'register_analysis', 'config_class',
-           'presets', 'config_file', 'read_yaml', 'qa_steps', 'ConfigDeprecationWarning', 'config_keys', 'load_config',
-           'check_values', 'load_params', 'notebook_params', 'learning_rates', 'budgets', 'config_dict', 'config_frame',
-           'config_yaml', 'save_config']
+__all__ = ['CONFIGS', 'ANALYSES', 'MAX_BUDGET', 'param', 'RunConfig', 'register_config', 'register_analysis', 'RunFolderParams',
+           'config_class', 'presets', 'config_file', 'read_yaml', 'qa_steps', 'ConfigDeprecationWarning', 'config_keys',
+           'load_config', 'check_values', 'load_params', 'notebook_params', 'learning_rates', 'budgets', 'config_dict',
+           'config_frame', 'config_yaml', 'save_config']
 
 # %% ../../nbs/core/01_config.ipynb #55a19f5b
 def param(doc: str, default=dataclasses.MISSING, *, ge=None, gt=None, le=None, lt=None, choices=None,
@@ -81,6 +81,14 @@ def register_analysis(cls):
     _inherit_meta(cls)
     ANALYSES[cls.analysis] = cls
     return cls
+
+@dataclass(kw_only=True)
+class RunFolderParams:
+    "The parameters of an analysis that makes a run of its own: where its folder goes, the log entry and the command it records."
+    runs_dir: str = param("where the run folder goes", "runs")
+    log_file: str = param("the experiment log", "experiments/log.md")
+    command: str = param("the command recorded in the log", "")
+    out_dir: str = param("this analysis's folder (rlnb analyze sets it)", "")
 
 def config_class(algo: str) -> type:
     "The config class of algorithm `algo`, with a clear error naming the known ones."
