@@ -40,10 +40,14 @@ def test_loop_levels_count_and_log_as_the_seed_says(demos, work, monkeypatch):
     pts = ev.Scalars("R_loss")
     assert len(pts) == 6 and {s.step for s in pts} == {int(df.buffer_steps.iloc[0])}  # one point per cycle, x constant offline
     # in-process, to count checkpoint writes: save_freq=2 of 3 epochs -> after epochs 2 and 3 (the end)
+    # ... with the cosine schedule on: its clock is saved, and the last of the 72 batches ran at lr x (1 + cos(pi 71/72)) / 2
     run2 = rrd(demos, overrides=dict(epochs=3, cycles=2, iterations=3, batches=4, save_freq=2, device="cpu", rrd_k=8,
-                                     rrd_batch_size=64, quiet=True, name="counted"))
+                                     rrd_batch_size=64, quiet=True, name="counted", lr_reward_decay=True))
     assert [e for n, e in saved if n == "latest.pt"] == [2, 3]
     assert len(run2.table) == 6
+    st = load_checkpoint(run2.run_dir / "latest.pt")["algo_state"]
+    assert st["updates"] == 72
+    assert st["opt"]["param_groups"][0]["lr"] == pytest.approx(3e-4 * (1 + np.cos(np.pi * 71 / 72)) / 2, rel=1e-9)
 
 
 def test_bias_correction_and_k_recover_a_hidden_reward():

@@ -15,7 +15,6 @@ from ..core.config import param, register_config
 from ..core.runner import register_algo
 from ..data.mc import mc_advantages, rollout
 from ..envs.maniskill import ManiSkillEnv
-from ..envs.registry import env_kwargs, make_env
 from ..policies.agent import PolicyAlgo, PolicyConfig
 from ..policies.checkpoints import load_policy
 from ..policies.networks import ActorCritic, gradient_step, minibatches
@@ -104,7 +103,7 @@ class AWR(PolicyAlgo):
                 self.data_policy.load_state_dict(self.agent.state_dict()); self.data_policy.requires_grad_(False)
             n = cfg.replica_envs
             if isinstance(self.env, ManiSkillEnv) and self.env.backend == "physx_cpu": n = min(n, os.cpu_count() or 1)
-            self.replica = make_env(cfg.env_id, num_envs=n, device=self.device, seed=cfg.seed + 1, **env_kwargs(cfg))
+            self.replica = self._make_env(n, cfg.seed + 1)
         except BaseException:
             self.env.close(); raise
         self.data, self.mc_steps = None, 0

@@ -14,7 +14,7 @@ from typing import ClassVar, Optional
 from torch import nn
 from ..core.base import RlnbError, get_device
 from ..core.config import RunConfig, param, register_config
-from ..core.runner import register_algo
+from ..core.runner import loop_counts, register_algo
 from ..data.replay import EpisodeBuffer
 from ..data.trajectories import OfflineDataset, load_trajectories
 from ..envs.registry import dataset_reward
@@ -22,7 +22,7 @@ from ..policies.networks import RunningNorm, mlp
 from .sac import SAC, SACConfig
 
 # %% auto #0
-__all__ = ['rrd_loss', 'RewardModel', 'rrd_step', 'update_norm', 'reward_fit', 'synthetic_episodes', 'episode_buffer',
+__all__ = ['rrd_loss', 'RewardModel', 'rrd_step', 'decay_lr', 'update_norm', 'reward_fit', 'synthetic_episodes', 'episode_buffer',
            'synthetic_check', 'k1_limit', 'RRDKeys', 'check_rrd', 'RRDConfig', 'RRD', 'RRDSACConfig', 'RRDSAC',
            'plot_rewards', 'RRDRunParams']
 
@@ -53,6 +53,10 @@ def rrd_step(model: RewardModel, opt: torch.optim.Optimizer, e: dict, bias_corre
     loss, m = rrd_loss(model(e["obs"], e["actions"], e["next_obs"]), e["target"], e["var_coef"] if bias_correction else None)
     opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
     return m
+
+def decay_lr(opt: torch.optim.Optimizer, base: float, done: int, total: int):
+    "Cosine decay (the `lr_reward_decay` key): set `opt`'s rate for its step `done` (0-based) of `total`, from `base` down to 0."
+    for g in opt.param_groups: g["lr"] = base * 0.5 * (1 + math.cos(math.pi * min(done, total) / total))
 
 @torch.no_grad()
 def update_norm(model: RewardModel, buf: EpisodeBuffer, gen: torch.Generator, batch: int = 256):
@@ -98,7 +102,7 @@ def episode_buffer(episodes: list[dict], device="cpu", max_steps: int | None = N
     return EpisodeBuffer.from_dataset(ds, [len(ep["actions"]) for ep in episodes], device)
 
 def synthetic_check(ks=(1, 8, 50), bias=(False, True), steps: int = 6000, episodes: int = 1000, seed: int = 0,
-                    rrd_batch_size: int = 400, hidden: int = 256, device="cpu"):
+                    rrd_batch_size: int = 400, hidden: int = 256, lr: float = 3e-4, lr_decay: bool = False, device="cpu"):
     "For each K and bias correction: a reward model trained on the synthetic episodes' returns, and its held-out correlation."
     import pandas as pd
     train = episode_buffer(synthetic_episodes(episodes, seed=seed), device)
@@ -112,9 +116,10 @@ def synthetic_check(ks=(1, 8, 50), bias=(False, True), steps: int = 6000, episod
             torch.manual_seed(seed)
             g = torch.Generator(get_device(device)).manual_seed(seed)
             model = RewardModel(train.obs_dim, train.act_dim, hidden, 2).to(get_device(device))
-            opt = torch.optim.Adam(model.parameters(), lr=3e-4)
+            opt = torch.optim.Adam(model.parameters(), lr=lr)
             for i in range(steps):
                 if i % 50 == 0: update_norm(model, train, g)
+                if lr_decay: decay_lr(opt, lr, i, steps)
                 m = rrd_step(model, opt, train.sample_episodes(max(rrd_batch_size // k, 1), k, g), bc)
             rows.append({"K": k, "bias_correction": bc, "held_out_corr": reward_fit(model, held)["reward_corr"],
                          "final_R_loss": float(m["R_loss"]), "note": ""})
@@ -152,6 +157,8 @@ class RRDKeys:
     rrd_replace: bool = param("an episode shorter than K gives K steps with replacement (the reference); false: such episodes "
                               "are refused (from a dataset) or never drawn (online)", True)
     lr_reward: float = param("reward model learning rate", 3e-4, gt=0)
+    lr_reward_decay: bool = param("decay lr_reward to 0 along a cosine over the run's reward steps (reward-only: epochs x cycles x "
+                                  "iterations x batches; online: grad_steps_SAC); false = constant, the reference's", False)
     reward_hidden: int = param("hidden width of the reward model", 256, ge=1, le=2**16, structural=True)
     reward_layers: int = param("hidden layers of the reward model", 2, ge=1, le=64, structural=True)
     norm_obs: bool = param("standardise the reward model's observations with running statistics, updated once per iteration",
@@ -166,6 +173,8 @@ def check_rrd(c):
         raise RlnbError("bias_correction needs the sample variance of K >= 2 steps, but rrd_k=1; set rrd_k >= 2 or bias_correction=false")
     if c.batches < 1:
         raise RlnbError(f"batches={c.batches}: an iteration of RRD must train at least one batch; set batches >= 1")
+    if c.lr_reward_decay and getattr(c, "algo", "") == "rrd" and not c.epochs:
+        raise RlnbError("lr_reward_decay decays over the run's reward steps, but epochs is unset, so the run has no end; set epochs")
 
 @register_config
 @dataclass(kw_only=True)
@@ -224,6 +233,7 @@ class RRD:
         self.opt = torch.optim.Adam([{"params": list(self.model.parameters()), "lr_key": "lr_reward"}], lr=cfg.lr_reward)
         self.gen = torch.Generator(self.device).manual_seed(cfg.seed)
         self.best_metric = "reward_corr"
+        self.updates = 0  # reward steps taken (the cosine schedule's clock)
         self.console = ("episodes", "buffer_steps", "time_train_s", "time_eval_s", "R_loss", "R_var", "reward_corr")
 
     def collect(self) -> dict:
@@ -233,6 +243,8 @@ class RRD:
     def update(self) -> dict:
         c = self.cfg
         e = self.data.sample_episodes(c.rrd_batch_size // c.rrd_k, c.rrd_k, self.gen, replace_short=c.rrd_replace)
+        if c.lr_reward_decay: decay_lr(self.opt, c.lr_reward, self.updates, loop_counts(c)["batches in all"])
+        self.updates += 1
         return rrd_step(self.model, self.opt, e, c.bias_correction)
 
     def evaluate(self) -> dict:
@@ -243,11 +255,12 @@ class RRD:
 
     def state_dict(self) -> dict:
         return {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "gen": self.gen.get_state(),
-                "env_id": self.env_id, "obs_dim": self.data.obs_dim, "act_dim": self.data.act_dim, "buffer": self.data.state_dict()}
+                "env_id": self.env_id, "obs_dim": self.data.obs_dim, "act_dim": self.data.act_dim, "buffer": self.data.state_dict(),
+                "updates": self.updates}
 
     def load_state_dict(self, s: dict):
         self.model.load_state_dict(s["model"]); self.opt.load_state_dict(s["opt"]); self.gen.set_state(s["gen"])
-        self.data.load_state_dict(s["buffer"])
+        self.data.load_state_dict(s["buffer"]); self.updates = s.get("updates", 0)  # checkpoints before lr_reward_decay: 0
 
 # %% ../../nbs/algos/45_rrd.ipynb #99d747f5
 @register_config
@@ -287,6 +300,7 @@ class RRDSAC(SAC):
 
     def train_step(self, b: dict) -> dict:
         with torch.no_grad(): r_hat = self.reward_model(b["obs"], b["actions"], b["next_obs"])  # before this step's reward update
+        if self.cfg.lr_reward_decay: decay_lr(self.opt_reward, self.cfg.lr_reward, self.grad_steps, self.cfg.grad_steps_SAC)
         m = rrd_step(self.reward_model, self.opt_reward, {k[4:]: v for k, v in b.items() if k.startswith("rrd_")}, self.cfg.bias_correction)
         return m | super().train_step(b | {"rewards": r_hat}) | {"r_hat": r_hat.mean()}
 

@@ -6,14 +6,14 @@ Docs: https://rlnb.github.io/rlnb/policies/agent.html.md"""
 
 # %% ../../nbs/policies/33_agent.ipynb #6c60fb68
 from __future__ import annotations
-import torch
+import inspect, torch
 from ..core.base import RlnbError, get_device
 from ..core.checkpoint import save_checkpoint
 from ..core.config import RunConfig, config_dict, param
 from dataclasses import dataclass
 from typing import Optional
 from ..data.evaluate import eval_metrics, evaluate, evaluation_env, selection_metric
-from ..envs.registry import env_kwargs, make_env
+from ..envs.registry import env_class, env_kwargs, make_env
 from ..envs.gymenv import GymEnv
 from ..envs.wrappers import DelayedReward
 from .checkpoints import check_fits, read_policy
@@ -40,6 +40,8 @@ class EnvConfig(RunConfig):
     eval_stochastic: bool = param("also evaluate the sampling policy (eval/success_stochastic)", False)
     delayed_reward: bool = param("train on each episode's summed reward paid at its end, 0 before (the delayed-reward setting of "
                                  "return decomposition, RRD); evaluation reports the task's success and return as always", False)
+    ignore_terminations: bool = param("train with the task's terminations ignored: every episode runs to the time limit "
+                                      "(ManiSkill's convention for its GPU envs; evaluation always runs to the limit)", False)
 
 @dataclass(kw_only=True)
 class PolicyConfig(EnvConfig):
@@ -71,12 +73,23 @@ class EnvAlgo:
     def __init__(self, cfg):
         self.cfg, self.device = cfg, get_device(cfg.device)
         torch.manual_seed(cfg.seed)
-        self.env = make_env(cfg.env_id, num_envs=cfg.num_envs, device=self.device, seed=cfg.seed, **env_kwargs(cfg))
+        self.env = self._make_env(cfg.num_envs, cfg.seed)
         if cfg.delayed_reward: self.env = DelayedReward(self.env)
         self.best_metric = selection_metric(cfg.env_id)  # for best_metric='auto'
         self.gen = torch.Generator(self.device).manual_seed(cfg.seed)
         self.obs = self.env.obs()
         self.eval_env = None
+
+    def _make_env(self, num_envs: int, seed: int):
+        "An env of the config's task and options, as training steps it (also the replicas that re-roll its states)."
+        c, kw = self.cfg, env_kwargs(self.cfg)
+        if c.ignore_terminations:
+            cls = env_class(c.env_id)
+            if cls is not None and "ignore_terminations" not in inspect.signature(cls).parameters:
+                raise RlnbError(f"{c.env_id}'s class takes no ignore_terminations argument, so its terminations cannot be "
+                                "ignored; drop ignore_terminations or add the argument to the class")
+            kw["ignore_terminations"] = True
+        return make_env(c.env_id, num_envs=num_envs, device=self.device, seed=seed, **kw)
 
     def act(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor: raise NotImplementedError
 
