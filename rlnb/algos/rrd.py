@@ -173,8 +173,6 @@ def check_rrd(c):
         raise RlnbError("bias_correction needs the sample variance of K >= 2 steps, but rrd_k=1; set rrd_k >= 2 or bias_correction=false")
     if c.batches < 1:
         raise RlnbError(f"batches={c.batches}: an iteration of RRD must train at least one batch; set batches >= 1")
-    if c.lr_reward_decay and getattr(c, "algo", "") == "rrd" and not c.epochs:
-        raise RlnbError("lr_reward_decay decays over the run's reward steps, but epochs is unset, so the run has no end; set epochs")
 
 @register_config
 @dataclass(kw_only=True)
@@ -220,6 +218,8 @@ class RRD:
     "Reward-only RRD on a dataset: `collect()` updates the normaliser, `update()` is one reward batch, `evaluate()` the held-out fit."
     def __init__(self, cfg):
         check_rrd(cfg)
+        if cfg.lr_reward_decay and not cfg.epochs:
+            raise RlnbError("lr_reward_decay decays over the run's reward steps, but epochs is unset, so the run has no end; set epochs")
         self.cfg, self.device = cfg, get_device(cfg.device)
         torch.manual_seed(cfg.seed)
         episodes, info = _episodes(cfg)
@@ -234,6 +234,7 @@ class RRD:
         self.gen = torch.Generator(self.device).manual_seed(cfg.seed)
         self.best_metric = "reward_corr"
         self.updates = 0  # reward steps taken (the cosine schedule's clock)
+        self.decay_steps = loop_counts(cfg)["batches in all"] if cfg.lr_reward_decay else None
         self.console = ("episodes", "buffer_steps", "time_train_s", "time_eval_s", "R_loss", "R_var", "reward_corr")
 
     def collect(self) -> dict:
@@ -243,7 +244,7 @@ class RRD:
     def update(self) -> dict:
         c = self.cfg
         e = self.data.sample_episodes(c.rrd_batch_size // c.rrd_k, c.rrd_k, self.gen, replace_short=c.rrd_replace)
-        if c.lr_reward_decay: decay_lr(self.opt, c.lr_reward, self.updates, loop_counts(c)["batches in all"])
+        if c.lr_reward_decay: decay_lr(self.opt, c.lr_reward, self.updates, self.decay_steps)
         self.updates += 1
         return rrd_step(self.model, self.opt, e, c.bias_correction)
 
