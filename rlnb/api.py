@@ -153,14 +153,13 @@ def list_envs() -> dict[str, list[str]]:
 # %% ../nbs/90_api.ipynb #572c7e4c
 def rrd(dataset: str | Path | None = None, config=None, overrides: dict | None = None, *, online: bool = False,
         source="override", command=None) -> Run:
-    "Reward-only RRD on `dataset`, or with `online=True` SAC on the reward RRD learns from its own episodes' returns."
+    """Reward-only RRD on `dataset`, or with `online=True` SAC on the reward RRD learns from its own episodes' returns (and,
+    with `dataset`, from the dataset's: half of each batch unless `offline_fraction` is set)."""
     ov = dict(overrides or {})
-    if online:
-        if dataset is not None:
-            raise RlnbError("online RRD learns from the episodes it collects, not from a dataset; drop the dataset (or drop --online "
-                            "for reward-only training on it)")
-        return train("rrd_sac", config, ov, source=source, command=command, notes="RRD online: SAC on the learned reward")
     if dataset is not None: ov["dataset"] = str(dataset)
+    if online:
+        if dataset is not None: ov.setdefault("offline_fraction", 0.5)  # demonstrations beside the online episodes, as RLPD
+        return train("rrd_sac", config, ov, source=source, command=command, notes="RRD online: SAC on the learned reward")
     return train("rrd", config, ov, source=source, command=command, notes="RRD reward-only training")
 
 def dsrl(stage: str, source: str | Path | None = None, config=None, overrides: dict | None = None, *, stage1: str | Path | None = None,

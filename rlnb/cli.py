@@ -63,8 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("-s", "--set", action="append", metavar="PHASE.KEY=VALUE", help="iql.KEY=VALUE or sac.KEY=VALUE (repeatable)")
     pl.add_argument("--name", help="the runs are NAME-iql and NAME-sac (default iql-sac-<time>-s<seed>)")
     rr = sub.add_parser("rrd", help="learn a per-step reward from episode returns (RRD): reward-only on a dataset (rlnb rrd "
-                        "DATASET), or SAC on the learned reward online in the delayed-reward setting (rlnb rrd --online)")
-    rr.add_argument("dataset", nargs="?", help="a ManiSkill-format NAME.h5 with rewards (reward-only training)")
+                        "DATASET), or SAC on the learned reward online in the delayed-reward setting (rlnb rrd --online; with a DATASET its "
+                        "episodes are half of each batch)")
+    rr.add_argument("dataset", nargs="?", help="a ManiSkill-format NAME.h5 with rewards (reward-only training; with --online, "
+                    "demonstrations learned from by their returns only)")
     rr.add_argument("--online", action="store_true", help="SAC on the learned reward, collecting its own episodes"); common(rr)
     ds = sub.add_parser("dsrl", help="DSRL: stage0 trains the AWSC base flow policy on demos, stage1 warm-starts the latent policy "
                         "offline (AW-MLE), stage2 steers the frozen base policy with latent SAC; health report after stages 1 and 2")
@@ -84,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--noise", type=float, default=0.0, help="std of Gaussian noise added to every action (imperfect demos; default 0)")
     rec.add_argument("--control-mode", help="ManiSkill control mode (default pd_ee_delta_pose)")
     rec.add_argument("--reward", choices=["sparse", "dense"], help="reward of PickLite-v0 and ManiSkill tasks (default sparse)")
+    rec.add_argument("--ignore-terminations", action="store_true", help="episodes run to the time limit past a success (the "
+                     "ignore_terminations key of training)")
     d = sub.add_parser("data", help="summarise a ManiSkill-format trajectory file (rlnb data PATH), or write a copy with rewards "
                        "(rlnb data relabel IN OUT --reward sparse|dense)")
     d.add_argument("words", nargs="+", metavar="PATH | relabel IN OUT")
@@ -200,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"curves: {run.run_dir / 'vs_exact.png'}  episode: {run.run_dir / 'episode.png'}")
         elif args.cmd == "record":
             kw = {k: v for k, v in (("reward", args.reward), ("control_mode", args.control_mode)) if v is not None}
+            if args.ignore_terminations: kw["ignore_terminations"] = True
             h5 = api.record_dataset(args.env_id, args.out, args.episodes, args.num_envs, args.policy, args.seed, args.device, args.noise, **kw)
             print(f"wrote {h5} and {h5.with_suffix('.json')}")
             for k, v in api.dataset_info(h5).items(): print(f"{k}: {v}")

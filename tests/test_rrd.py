@@ -122,4 +122,38 @@ def test_a_diverging_reward_model_stops_with_its_last_good_checkpoint(demos, wor
 
 def test_cli_without_dataset_or_online_is_refused(work):
     assert_user_error(cli("rrd"), "--online")
-    assert_user_error(cli("rrd", "x.h5", "--online"), "drop the dataset")
+    assert_user_error(cli("rrd", "x.h5", "--online"), "no trajectory file")  # online with demonstrations: the file must exist
+
+
+def test_online_rrd_with_demonstrations_draws_their_share_of_both_batches(demos, work):
+    "offline_fraction of the critic batch's rows and of the reward batch's episodes come from the demos, first; the rest online."
+    from rlnb.algos.rrd import RRDSAC
+    from rlnb.algos.sac import check_sac
+    from rlnb.core.base import RlnbError
+    from rlnb.core.config import load_config
+    small = dict(device="cpu", hidden=32, reward_hidden=32, batch_size=64, rrd_k=8, rrd_batch_size=64, num_envs=4, quiet=True)
+    algo = RRDSAC(load_config("rrd_sac", overrides=small | dict(dataset=str(demos), offline_fraction=0.25), env={}))
+    for _ in range(60): algo.collect()  # 240 env steps: the first 50-step episodes have ended
+    eps = load_trajectories(demos)[0]
+    demo_obs = torch.as_tensor(np.concatenate([e["obs"][:-1] for e in eps]))
+    demo_targets = torch.tensor([float(e["rewards"].sum()) / len(e["actions"]) for e in eps])
+    b = algo.sample_block(3)
+    in_demos = lambda x: (torch.cdist(x.reshape(-1, x.shape[-1]), demo_obs, compute_mode="donot_use_mm_for_euclid_dist").min(1).values < 1e-6).reshape(x.shape[:-1])
+    assert in_demos(b["obs"][:, :16]).all() and not in_demos(b["obs"][:, 16:]).any()  # 64 x 0.25 = 16 demo rows, first
+    near = lambda t: (t[..., None] - demo_targets).abs().min(-1).values < 1e-5
+    assert near(b["rrd_target"][:, :2]).all() and not near(b["rrd_target"][:, 2:]).any()  # 8 episodes x 0.25 = 2 from the demos
+    # the critic never sees a demo's per-step reward: the demo rows' stored rewards are the delayed ones (0 but at the end)
+    assert (b["rewards"][:, :16] != 0).float().mean() < 0.2
+    # plain SAC with the same file and delayed_reward reads it delayed, so the three arms of a comparison see the same data
+    sac = {k: v for k, v in small.items() if not k.startswith("r")} | dict(dataset=str(demos), offline_fraction=0.5, reward="dense",
+                                                                          delayed_reward=True)
+    ds = check_sac(load_config("sac", overrides=sac, env={}))
+    ends = ds.lengths.cumsum(0) - 1
+    assert torch.allclose(ds.rewards[ends], demo_targets * ds.lengths) and int((ds.rewards != 0).sum()) <= len(eps)
+    # a checkpoint trained beside the demos does not resume without them
+    bare = RRDSAC(load_config("rrd_sac", overrides=small, env={}))
+    with pytest.raises(RlnbError, match="offline steps"): bare.load_state_dict(algo.state_dict())
+    # demos that no batch would draw from are refused before anything is written
+    before = snapshot(work)
+    assert_user_error(cli("rrd", str(demos), "--online", "-s", "offline_fraction=0", "-s", "device=cpu"), "offline_fraction=0", "dataset")
+    assert snapshot(work) == before and not (work / "runs").exists()

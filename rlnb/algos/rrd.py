@@ -23,8 +23,8 @@ from .sac import SAC, SACConfig
 
 # %% auto #0
 __all__ = ['rrd_loss', 'RewardModel', 'rrd_step', 'decay_lr', 'update_norm', 'reward_fit', 'synthetic_episodes', 'episode_buffer',
-           'synthetic_check', 'k1_limit', 'RRDKeys', 'check_rrd', 'RRDConfig', 'RRD', 'RRDSACConfig', 'RRDSAC',
-           'plot_rewards', 'RRDRunParams']
+           'synthetic_check', 'k1_limit', 'RRDKeys', 'check_rrd', 'RRDConfig', 'check_short', 'RRD', 'RRDSACConfig',
+           'RRDSAC', 'plot_rewards', 'RRDRunParams']
 
 # %% ../../nbs/algos/45_rrd.ipynb #a436211b
 def rrd_loss(r_hat: torch.Tensor, target: torch.Tensor, var_coef: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
@@ -59,10 +59,10 @@ def decay_lr(opt: torch.optim.Optimizer, base: float, done: int, total: int):
     for g in opt.param_groups: g["lr"] = base * 0.5 * (1 + math.cos(math.pi * min(done, total) / total))
 
 @torch.no_grad()
-def update_norm(model: RewardModel, buf: EpisodeBuffer, gen: torch.Generator, batch: int = 256):
-    "The once-per-iteration update of the model's observation normaliser, from a batch of the buffer's transitions."
-    if model.norm is None or len(buf) == 0: return
-    b = buf.sample(batch, gen)
+def update_norm(model: RewardModel, draw):
+    "The once-per-iteration update of the model's observation normaliser, from a batch of transitions `draw()` (drawn only if it has one)."
+    if model.norm is None: return
+    b = draw()
     model.norm.update(torch.cat([b["obs"], b["next_obs"]]))
 
 @torch.no_grad()
@@ -99,7 +99,7 @@ def synthetic_episodes(n: int, T: int = 50, obs_dim: int = 4, act_dim: int = 2, 
 def episode_buffer(episodes: list[dict], device="cpu", max_steps: int | None = None) -> EpisodeBuffer:
     "An `EpisodeBuffer` of `episodes` (through the offline reader) with delayed rewards."
     ds = OfflineDataset(episodes, device=device, max_steps=max_steps)
-    return EpisodeBuffer.from_dataset(ds, [len(ep["actions"]) for ep in episodes], device)
+    return EpisodeBuffer.from_dataset(ds, device=device)
 
 def synthetic_check(ks=(1, 8, 50), bias=(False, True), steps: int = 6000, episodes: int = 1000, seed: int = 0,
                     rrd_batch_size: int = 400, hidden: int = 256, lr: float = 3e-4, lr_decay: bool = False, device="cpu"):
@@ -194,6 +194,13 @@ class RRDConfig(RRDKeys, RunConfig):
     best_metric: str = "reward_corr"
 
 # %% ../../nbs/algos/45_rrd.ipynb #5d54ed76
+def check_short(cfg, lengths):
+    "A dataset's episode `lengths` against K: shorter ones need drawing with replacement (`rrd_replace`)."
+    short = [int(n) for n in lengths if n < cfg.rrd_k]
+    if short and not cfg.rrd_replace:
+        raise RlnbError(f"{len(short)} of {len(lengths)} episodes are shorter than K={cfg.rrd_k} (down to {min(short)} steps) and "
+                        f"rrd_replace=false forbids drawing with replacement; lower rrd_k to {min(short)} or set rrd_replace=true")
+
 def _episodes(cfg) -> tuple[list[dict], dict]:
     "The dataset's episodes, checked: rewards present, the task the config names, K against short episodes."
     if not cfg.dataset: raise RlnbError("reward-only RRD learns from a dataset: set dataset=<file.h5> (record one with `rlnb record`)")
@@ -205,10 +212,7 @@ def _episodes(cfg) -> tuple[list[dict], dict]:
     if any("rewards" not in ep for ep in episodes):
         raise RlnbError(f"{cfg.dataset} has no rewards, so its episodes have no returns to decompose; relabel it first "
                         "(rlnb data relabel IN OUT --reward dense)")
-    short = [len(ep["actions"]) for ep in episodes if len(ep["actions"]) < cfg.rrd_k]
-    if short and not cfg.rrd_replace:
-        raise RlnbError(f"{len(short)} of {len(episodes)} episodes are shorter than K={cfg.rrd_k} (down to {min(short)} steps) and "
-                        f"rrd_replace=false forbids drawing with replacement; lower rrd_k to {min(short)} or set rrd_replace=true")
+    check_short(cfg, [len(ep["actions"]) for ep in episodes])
     if len(episodes) < 2 and cfg.holdout > 0:
         raise RlnbError(f"{cfg.dataset} has one episode, none to hold out; record more or set holdout=0")
     return episodes, info
@@ -238,7 +242,7 @@ class RRD:
         self.console = ("episodes", "buffer_steps", "time_train_s", "time_eval_s", "R_loss", "R_var", "reward_corr")
 
     def collect(self) -> dict:
-        update_norm(self.model, self.data, self.gen)
+        update_norm(self.model, lambda: self.data.sample(256, self.gen))
         return {"buffer_steps": self.data.steps}
 
     def update(self) -> dict:
@@ -274,30 +278,47 @@ class RRDSACConfig(RRDKeys, SACConfig):
 
 @register_algo("rrd_sac")
 class RRDSAC(SAC):
-    "SAC whose critic learns from r_hat(s, a, s'), trained by RRD on the episodes it collects (one reward step per critic step)."
+    """SAC whose critic learns from r_hat(s, a, s'), trained by RRD on the episodes it collects (one reward step per critic step)
+    and, with a dataset, on the dataset's episodes too: `offline_fraction` of both batches, as RLPD splits SAC's."""
     def __init__(self, cfg):
         check_rrd(cfg)
-        if cfg.dataset: raise RlnbError("rrd_sac learns from the episodes it collects; offline data in its buffer is not supported: drop dataset")
+        if cfg.dataset and cfg.offline_fraction == 0:
+            raise RlnbError(f"offline_fraction={cfg.offline_fraction} draws nothing from dataset={cfg.dataset}; set offline_fraction > 0 "
+                            "(RLPD: 0.5) or drop dataset")
         super().__init__(cfg)
         self.reward_model = RewardModel(self.env.obs_dim, self.env.act_dim, cfg.reward_hidden, cfg.reward_layers,
                                         cfg.norm_obs).to(self.device)
         self.opt_reward = torch.optim.Adam([{"params": list(self.reward_model.parameters()), "lr_key": "lr_reward"}], lr=cfg.lr_reward)
 
     def make_buffer(self, offline) -> EpisodeBuffer:
+        "The online episode ring; a dataset's episodes go in a fixed `EpisodeBuffer` of their own (`offline_eps`), returns only."
+        if offline is not None: check_short(self.cfg, offline.lengths.tolist())
+        self.offline_eps = EpisodeBuffer.from_dataset(offline, device=self.device) if offline is not None else None
         return EpisodeBuffer(self.cfg.buffer_size, self.env.obs_dim, self.env.act_dim, self.env.max_steps, self.env.n, self.device)
+
+    def split(self, draw, rows: int) -> dict:
+        "`rows` per block, `draw(buffer, m)` from each: round(rows x offline_fraction) from the dataset's episodes first (as RLPD), the rest online."
+        k = round(rows * self.cfg.offline_fraction) if self.offline_eps is not None else 0
+        parts = [draw(buf, m) for buf, m in ((self.offline_eps, k), (self.buffer, rows - k)) if m]
+        return parts[0] if len(parts) == 1 else {key: torch.cat([parts[0][key], parts[1][key]], 1) for key in parts[0]}
 
     def remember(self, a, r, te, tr, info):
         self.buffer.add(self.obs, a, r, info["final_obs"], te, tr, info.get("hidden_reward", r))
 
     def collect(self) -> dict:
         out = super().collect()
-        update_norm(self.reward_model, self.buffer, self.gen)  # once per iteration, as the seed's learner
+        if len(self.buffer): update_norm(self.reward_model, self.norm_batch)  # once per iteration, as the seed's learner
         return out
+
+    def norm_batch(self) -> dict:
+        "256 transitions for the normaliser, split as the critic's batches are."
+        return {k: v[0] for k, v in self.split(lambda buf, m: buf.sample(m, self.gen, blocks=1), 256).items()}
 
     def sample_block(self, n: int) -> dict:
         c = self.cfg
-        e = self.buffer.sample_episodes(c.rrd_batch_size // c.rrd_k, c.rrd_k, self.gen, blocks=n, replace_short=c.rrd_replace)
-        return self.buffer.sample(c.batch_size, self.gen, blocks=n) | {f"rrd_{k}": v for k, v in e.items()}
+        e = self.split(lambda buf, m: buf.sample_episodes(m, c.rrd_k, self.gen, blocks=n, replace_short=c.rrd_replace),
+                       c.rrd_batch_size // c.rrd_k)
+        return self.split(lambda buf, m: buf.sample(m, self.gen, blocks=n), c.batch_size) | {f"rrd_{k}": v for k, v in e.items()}
 
     def train_step(self, b: dict) -> dict:
         with torch.no_grad(): r_hat = self.reward_model(b["obs"], b["actions"], b["next_obs"])  # before this step's reward update
@@ -308,6 +329,14 @@ class RRDSAC(SAC):
     def evaluate(self) -> dict: return super().evaluate() | reward_fit(self.reward_model, self.buffer, last=100)
 
     def _nets(self): return super()._nets() + ("reward_model", "opt_reward")
+
+    def state_dict(self) -> dict: return super().state_dict() | {"offline_steps": len(self.offline_eps or ())}
+
+    def load_state_dict(self, s: dict):
+        if s.get("offline_steps", 0) != len(self.offline_eps or ()):
+            raise RlnbError(f"the checkpoint's run learned beside {s.get('offline_steps', 0)} offline steps, this one has "
+                            f"{len(self.offline_eps or ())}; resume with the run's own dataset")
+        super().load_state_dict(s)
 
 # %% ../../nbs/algos/45_rrd.ipynb #5c4d9d6e
 def plot_rewards(model: RewardModel, buf: EpisodeBuffer, slot: int = 0, ax=None):

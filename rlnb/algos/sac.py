@@ -81,7 +81,8 @@ class SACConfig(SoftACConfig):
     grad_steps_SAC: int = param("critic gradient steps of online SAC (the budget); env steps = learning_starts + "
                                 "grad_steps_SAC / utd", 100_000, gt=0, budget="grad_steps")
     dataset: Optional[str] = param("offline transitions kept in the buffer beside online ones: a ManiSkill-format "
-                                   "NAME.h5 of this task (e.g. from `rlnb record`); null = none", None)
+                                   "NAME.h5 of this task (e.g. from `rlnb record`), read delayed with delayed_reward; null = none",
+                                   None)
     offline_fraction: float = param("share of every batch drawn from the offline data (RLPD: 0.5)", 0.0, ge=0, le=1)
     init_from: Optional[str] = param("an IQL checkpoint whose actor and critics start SAC through the weight bridge "
                                      "(`rlnb pipeline iql-sac` sets it); null = from scratch", None)
@@ -90,7 +91,7 @@ class SACConfig(SoftACConfig):
 
 # %% ../../nbs/algos/44_sac.ipynb #de1f74b5
 def _offline(cfg, device) -> OfflineDataset:
-    "The dataset of `cfg.dataset`, checked against the run's task and reward."
+    "The dataset of `cfg.dataset`, checked against the run's task and reward; with `delayed_reward` its rewards are delayed too."
     episodes, meta = load_trajectories(cfg.dataset)
     info = meta.get("env_info", {})
     if info.get("env_id") != cfg.env_id:
@@ -100,7 +101,8 @@ def _offline(cfg, device) -> OfflineDataset:
     if theirs is not None and ours is not None and theirs != ours:
         raise RlnbError(f"{cfg.dataset} has {theirs} rewards, but this run uses reward={ours}; set reward={theirs} "
                         "or record the dataset with the run's reward")
-    return OfflineDataset(episodes, gamma=cfg.gamma, device=device, seed=cfg.seed, max_steps=info.get("max_episode_steps"))
+    return OfflineDataset(episodes, gamma=cfg.gamma, device=device, seed=cfg.seed, max_steps=info.get("max_episode_steps"),
+                          delayed=cfg.delayed_reward)
 
 def check_soft_ac(c):
     "The checks across keys of the soft actor-critic update (SAC and DSRL's latent SAC)."

@@ -145,17 +145,18 @@ class EpisodeBuffer:
         self.size = int(self.length.sum())
 
     @classmethod
-    def from_dataset(cls, ds: OfflineDataset, lengths, device="auto") -> "EpisodeBuffer":
-        "The episodes of an offline dataset (lengths in order), one per slot; rewards become delayed, the per-step ones `hidden_reward`."
-        lens = torch.as_tensor(list(lengths), dtype=torch.long)
+    def from_dataset(cls, ds: OfflineDataset, lengths=None, device="auto") -> "EpisodeBuffer":
+        """The episodes of an offline dataset (lengths in order; default its own), one per slot; rewards become delayed, the
+        per-step ones (`ds.hidden_rewards`: the same whether `ds` was read delayed or not) `hidden_reward`."""
+        lens = torch.as_tensor(list(ds.lengths if lengths is None else lengths), dtype=torch.long)
         if int(lens.sum()) != len(ds): raise RlnbError(f"episode lengths sum to {int(lens.sum())}, the dataset has {len(ds)} steps")
         buf = cls(len(lens) * int(lens.max()), ds.obs.shape[1], ds.actions.shape[1], int(lens.max()), 1, device)
         ep = torch.repeat_interleave(torch.arange(len(lens)), lens)
         step = torch.arange(len(ds)) - torch.repeat_interleave(lens.cumsum(0) - lens, lens)
         last = step == (lens[ep] - 1)
-        ret = torch.zeros(len(lens)).index_add_(0, ep, ds.rewards.float().cpu())
+        ret = torch.zeros(len(lens)).index_add_(0, ep, ds.hidden_rewards.float().cpu())
         delayed = torch.where(last, ret[ep], torch.zeros(()))
-        rows = pack_rows(buf.device, ds.obs, ds.actions, delayed, ds.next_obs, ds.terminated, ds.truncated, ds.rewards)
+        rows = pack_rows(buf.device, ds.obs, ds.actions, delayed, ds.next_obs, ds.terminated, ds.truncated, ds.hidden_rewards)
         blocks = torch.zeros(len(lens), buf.max_len, rows.shape[1], device=buf.device)
         blocks[ep.to(buf.device), step.to(buf.device)] = rows
         buf._store(blocks, lens.to(buf.device))

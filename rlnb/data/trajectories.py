@@ -155,8 +155,9 @@ def record(env, policy, episodes: int, path=None, deterministic: bool = False, s
         ep["info"] = {"episode_seed": s, "control_mode": getattr(env, "control_mode", None)}
         out.append(ep)
     if path is not None:
-        if env_kwargs is None:  # what made the env: ManiSkill's kwargs, else the reward mode of a built-in task
+        if env_kwargs is None:  # what made the env: ManiSkill's kwargs, else the reward mode of a built-in task (and terminations ignored)
             env_kwargs = getattr(env, "kwargs", None) or ({"reward": env.reward_mode} if hasattr(env, "reward_mode") else {})
+            if getattr(env, "ignore_terminations", False): env_kwargs = env_kwargs | {"ignore_terminations": True}
         save_trajectories(path, out, env.env_id, env.max_steps, env_kwargs)
     return out
 
@@ -238,19 +239,23 @@ def reader_notes(episodes: list[dict], max_steps: int | None = None) -> list[str
     return notes
 
 class OfflineDataset:
-    "Transitions of a list of episodes as tensors on one device, with batched sampling."
-    def __init__(self, episodes: list[dict], gamma: float = 0.99, device="auto", seed: int = 0, max_steps: int | None = None):
+    """Transitions of a list of episodes as tensors on one device, with batched sampling. `delayed`: each episode's rewards
+    summed and paid at its last step, 0 before (the delayed-reward setting, as `DelayedReward` does online); the per-step
+    ones stay in `hidden_rewards`."""
+    def __init__(self, episodes: list[dict], gamma: float = 0.99, device="auto", seed: int = 0, max_steps: int | None = None,
+                 delayed: bool = False):
         if not episodes: raise RlnbError("the dataset has no episodes; record or load some first")
         if any("rewards" not in ep for ep in episodes):
             raise RlnbError("these trajectories have no rewards; record them with a reward mode (ManiSkill's "
                             "replay_trajectory can add them) before using them as an offline dataset")
         self.device, self.gamma = get_device(device), gamma
-        cols = {k: [] for k in ("obs", "actions", "rewards", "next_obs", "terminated", "truncated", "returns")}
+        cols = {k: [] for k in ("obs", "actions", "rewards", "next_obs", "terminated", "truncated", "returns", "hidden_rewards")}
         self.notes = reader_notes(episodes, max_steps)  # what the reader does with episodes that are not plain env episodes
         for note in self.notes: warnings.warn(f"offline data: {note}")
         for ep in episodes:
             T = len(ep["actions"])
-            r = np.asarray(ep["rewards"], np.float32).reshape(T)
+            h = np.asarray(ep["rewards"], np.float32).reshape(T)
+            r = np.where(np.arange(T) == T - 1, h.sum(), 0).astype(np.float32) if delayed else h
             tr = np.asarray(ep["truncated"], bool).reshape(T).copy()
             te = np.asarray(ep["terminated"], bool).reshape(T)
             tr[:-1] = False  # a time limit's mark inside an episode: the data goes on
@@ -259,9 +264,10 @@ class OfflineDataset:
             for t in range(T - 1, -1, -1): acc = r[t] + gamma * acc; g[t] = acc
             obs = np.asarray(ep["obs"], np.float32)
             for k, v in (("obs", obs[:-1]), ("actions", ep["actions"]), ("rewards", r), ("next_obs", obs[1:]),
-                         ("terminated", te), ("truncated", tr), ("returns", g)): cols[k].append(np.asarray(v))
+                         ("terminated", te), ("truncated", tr), ("returns", g), ("hidden_rewards", h)): cols[k].append(np.asarray(v))
         for k, v in cols.items(): setattr(self, k, torch.as_tensor(np.concatenate(v), device=self.device))
-        self.n_episodes = len(episodes)
+        self.n_episodes, self.delayed = len(episodes), delayed
+        self.lengths = torch.tensor([len(ep["actions"]) for ep in episodes], dtype=torch.long)  # in order: the episode boundaries
         self.gen = torch.Generator(self.device).manual_seed(seed)
 
     @classmethod
