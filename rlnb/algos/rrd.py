@@ -118,7 +118,7 @@ def synthetic_check(ks=(1, 8, 50), bias=(False, True), steps: int = 6000, episod
             model = RewardModel(train.obs_dim, train.act_dim, hidden, 2).to(get_device(device))
             opt = torch.optim.Adam(model.parameters(), lr=lr)
             for i in range(steps):
-                if i % 50 == 0: update_norm(model, train, g)
+                if i % 50 == 0: update_norm(model, lambda: train.sample(256, g))
                 if lr_decay: decay_lr(opt, lr, i, steps)
                 m = rrd_step(model, opt, train.sample_episodes(max(rrd_batch_size // k, 1), k, g), bc)
             rows.append({"K": k, "bias_correction": bc, "held_out_corr": reward_fit(model, held)["reward_corr"],
