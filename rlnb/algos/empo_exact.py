@@ -13,7 +13,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 import numpy as np
 import rlnb
-from scipy.special import logsumexp
 from ..core.base import RlnbError
 from ..core.config import param
 from ..envs.gridworld import ACTIONS, Dag, GridWorld, build_dag, rock_world, two_humans
@@ -109,6 +108,7 @@ def power_law_policy(q: np.ndarray, beta_r: float, axis: int = -1) -> np.ndarray
     "pi_r ∝ (-q)^-beta_r along `axis`, in log space (q < 0); beta_r = 0 gives the uniform policy."
     if (q >= 0).any(): raise RlnbError(f"the power-law policy needs Q_r < 0 everywhere (got max {q.max():.3g})")
     z = -beta_r * np.log(-q)
+    from scipy.special import logsumexp  # here: scipy takes ~0.3 s to import, and every `rlnb` command imports this module
     return np.exp(z - logsumexp(z, axis=axis, keepdims=True))
 
 # %% ../../nbs/algos/46_empo_exact.ipynb #e932be85

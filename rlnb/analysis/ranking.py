@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 import rlnb
 from ..algos.iql import IQL
 from ..core.base import RlnbError, get_device
@@ -46,6 +45,7 @@ def rank_metrics(est, truth) -> pd.DataFrame:
     if est.shape[1] < 2: raise RlnbError("a ranking needs at least 2 actions per state")
     nan = torch.tensor(float("nan"), dtype=torch.float64)
     e, t = est.numpy(), truth.numpy()
+    from scipy import stats  # here, not at the top: scipy.stats takes ~0.7 s to import, and every `rlnb` command imports this module
     with warnings.catch_warnings():  # a constant row has no ranking: NaN, as documented, without a warning per state
         warnings.simplefilter("ignore", stats.ConstantInputWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -62,6 +62,7 @@ def rank_metrics(est, truth) -> pd.DataFrame:
 # %% ../../nbs/analysis/51_ranking.ipynb #60622d68
 def summarize(per_state: pd.DataFrame, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> pd.DataFrame:
     "Mean and median of every column over states (NaN left out), with percentile bootstrap intervals; one row per column."
+    from scipy import stats
     rows = []
     for col in per_state.columns:
         x = per_state[col].to_numpy(dtype=float)
