@@ -127,12 +127,16 @@ def test_sweep_on_a_two_node_ray_cluster_uses_both_nodes(work):
         for n in nodes: n.wait(timeout=60)
 
 
-def test_bad_sweeps_are_one_sentence_and_change_nothing(work):
+def test_bad_sweeps_are_one_sentence_and_change_nothing(work, monkeypatch):
+    """Each bad sweep file is refused in one sentence before anything is written: the file checks in-process (load_sweep,
+    what `rlnb sweep` calls first), and through the command the ones that reach further (exit 2, one error line)."""
+    from rlnb.core.base import RlnbError
+    from rlnb.sweep import load_sweep
+    monkeypatch.chdir(work)
     ok = write(work, "ok.yaml", DEMO | {"grid": {"lr": [0.001]}, "seeds": [0]})
     cli("sweep", str(ok), "--no-report", check=0)
     before = snapshot(work)
-    for spec, words in (({"target": "train demo", "grid": {"lrr": [0.1]}}, ["unknown config key 'lrr'", "did you mean 'lr'"]),
-                        ({"target": "train demo", "grid": {"lr": []}}, ["grid value lr must be a non-empty list"]),
+    for spec, words in (({"target": "train demo", "grid": {"lr": []}}, ["grid value lr must be a non-empty list"]),
                         ({"target": "train demo", "grid": {"lr": [[0.1, 0.2]]}}, ["'lr' must be a float"]),
                         ({"target": "train demo", "seeds": []}, ["seeds is empty"]),
                         ({"target": "train demo", "grdi": {"lr": [0.1]}}, ["unknown key 'grdi'", "did you mean 'grid'"]),
@@ -144,9 +148,16 @@ def test_bad_sweeps_are_one_sentence_and_change_nothing(work):
                         ({"target": "train demo", "grid": [1, 2]}, ["grid must be a mapping"]),
                         ({"target": "train demo", "seeds": [True]}, ["seeds must be non-negative integers"]),
                         ({"target": "train demo", "cpus": True}, ["cpus must be a number above 0"]),
-                        ({"target": "train demo", "cpus": 64}, ["more than any node of the cluster has"]),
                         ({"target": "train demo", "grid": {"seed": [1, 2]}}, ["grid sets 'seed'", "seeds:"]),
                         ({"target": "train demo", "set": {"lr": 0.1}, "grid": {"lr": [0.2]}}, ["'lr' is both in set and varied"])):
+        f = write(work, "bad.yaml", spec)
+        with pytest.raises(RlnbError) as e: load_sweep(f)
+        msg = str(e.value)
+        assert "\n" not in msg and all(w in msg for w in words), (msg, words)
+        f.unlink()
+    assert snapshot(work) == before
+    for spec, words in (({"target": "train demo", "grid": {"lrr": [0.1]}}, ["unknown config key 'lrr'", "did you mean 'lr'"]),
+                        ({"target": "train demo", "cpus": 64}, ["more than any node of the cluster has"])):  # asks Ray
         f = write(work, "bad.yaml", spec)
         assert_user_error(cli("sweep", str(f)), *words)
         (work / "bad.yaml").unlink()
