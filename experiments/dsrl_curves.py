@@ -1,8 +1,9 @@
 """The evaluation curves of a DSRL sweep as one table (the findings page reads it):
     python experiments/dsrl_curves.py runs/sweep-dsrl_picklite data/sweeps/dsrl_picklite/curves.csv
 One row per (point, evaluation): method, seed, env_steps, wall-clock, training and evaluation success, q values."""
-import glob, os, sys
-import pandas as pd, yaml
+import sys
+import pandas as pd
+from sweep_rows import eval_rows  # experiments/sweep_rows.py
 
 def method(cfg: dict) -> str:
     m = ("DSRL-NA" if cfg["critic_space"] == "action" else "DSRL-SAC") + (" + stage 1" if cfg.get("latent_init") else "")
@@ -12,13 +13,11 @@ def method(cfg: dict) -> str:
 
 def curves(sweep: str) -> pd.DataFrame:
     rows = []
-    for f in sorted(glob.glob(os.path.join(sweep, "points", "*", "results.csv"))):
-        cfg = yaml.safe_load(open(os.path.join(os.path.dirname(f), "config.yaml")))
-        for _, r in pd.read_csv(f).dropna(subset=["eval/success"]).iterrows():
-            rows.append({"method": method(cfg), "seed": cfg["seed"], "env_steps": int(r.env_steps), "time_s": r.time_s,
-                         "success_train": r.success, "eval/success": r["eval/success"],
-                         "eval/success_stochastic": r["eval/success_stochastic"], "q_mean": r.get("q_mean"),
-                         "q_policy": r["eval/q_policy"], "q_prior": r["eval/q_prior"]})
+    for cfg, r in eval_rows(sweep):
+        rows.append({"method": method(cfg), "seed": cfg["seed"], "env_steps": int(r.env_steps), "time_s": r.time_s,
+                     "success_train": r.success, "eval/success": r["eval/success"],
+                     "eval/success_stochastic": r["eval/success_stochastic"], "q_mean": r.get("q_mean"),
+                     "q_policy": r["eval/q_policy"], "q_prior": r["eval/q_prior"]})
     return pd.DataFrame(rows)
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The evaluation curves of an RRD PickLite sweep as one table (the findings page reads it):
     python experiments/rrd_curves.py runs/sweep-rrd_picklite_demos data/sweeps/rrd_picklite_demos/curves.csv
 One row per (point, evaluation): arm, seed, env_steps, evaluation success (any step / at the end), return, reward fit."""
-import glob, os, sys
-import pandas as pd, yaml
+import sys
+import pandas as pd
+from sweep_rows import eval_rows  # experiments/sweep_rows.py
 
 def arm(cfg: dict) -> str:
     if cfg["algo"] == "sac": return "SAC, delayed reward" if cfg.get("delayed_reward") else "SAC, dense reward (oracle)"
@@ -10,12 +11,10 @@ def arm(cfg: dict) -> str:
 
 def curves(sweep: str) -> pd.DataFrame:
     rows = []
-    for f in sorted(glob.glob(os.path.join(sweep, "points", "*", "results.csv"))):
-        cfg = yaml.safe_load(open(os.path.join(os.path.dirname(f), "config.yaml")))
-        for _, r in pd.read_csv(f).dropna(subset=["eval/success"]).iterrows():
-            rows.append({"arm": arm(cfg), "seed": cfg["seed"], "env_steps": int(r.env_steps), "time_s": r.time_s,
-                         "eval/success": r["eval/success"], "eval/success_at_end": r["eval/success_at_end"],
-                         "eval/return": r["eval/return"], "eval/reward_corr": r.get("eval/reward_corr")})
+    for cfg, r in eval_rows(sweep):
+        rows.append({"arm": arm(cfg), "seed": cfg["seed"], "env_steps": int(r.env_steps), "time_s": r.time_s,
+                     "eval/success": r["eval/success"], "eval/success_at_end": r["eval/success_at_end"],
+                     "eval/return": r["eval/return"], "eval/reward_corr": r.get("eval/reward_corr")})
     return pd.DataFrame(rows)
 
 if __name__ == "__main__":
