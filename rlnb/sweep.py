@@ -297,16 +297,22 @@ def _ray(address: str | None):
                                         "(or pip install ray==2.60.0)") from None
     if ray.is_initialized(): return ray, False
     kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", configure_logging=True)
-    try:
-        if address: ray.init(address=address, **kw)
-        else: ray.init(address="local", num_cpus=os.cpu_count(), **kw)  # a new embedded cluster, never one a `ray start` left running
-    except (ConnectionError, RuntimeError, ValueError) as e:
-        where = f"at {address}" if address else "locally"
-        raise RlnbError(f"could not start or reach Ray {where} ({str(e).splitlines()[0][:200]}); "
-                        + ("check the address (ray status on the head node prints it), that this machine can reach it, and, for a cluster "
-                           "with token authentication, RAY_AUTH_MODE=token and its RAY_AUTH_TOKEN"
-                           if address else "check that /tmp is writable and no other Ray holds its ports")) from None
-    return ray, True
+    # An embedded start is tried up to 3 times: Ray 2.60's raylet exits when its agents take over 15 s to write their ports, which
+    # a busy machine causes (ray-project/ray#65983); ray.init then raises a bare Exception('... timed out during startup').
+    for attempt in range(1 if address else 3):
+        try:
+            if address: ray.init(address=address, **kw)
+            else: ray.init(address="local", num_cpus=os.cpu_count(), **kw)  # a new embedded cluster, never one a `ray start` left running
+            return ray, True
+        except Exception as e:  # ConnectionError, RuntimeError, ValueError, or that bare Exception
+            err = e
+            if ray.is_initialized(): ray.shutdown()
+    where = f"at {address}" if address else "locally (3 tries)"
+    raise RlnbError(f"could not start or reach Ray {where} ({(str(err).splitlines() or [type(err).__name__])[0][:200]}); "
+                    + ("check the address (ray status on the head node prints it), that this machine can reach it, and, for a cluster "
+                       "with token authentication, RAY_AUTH_MODE=token and its RAY_AUTH_TOKEN"
+                       if address else "check that /tmp is writable, that no other Ray holds its ports, and that the machine is not "
+                       "too busy to start Ray's agents in 15 s")) from None
 
 def _fmt_s(s: float) -> str: return f"{int(s // 60)}:{int(s % 60):02d}"
 

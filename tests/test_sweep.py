@@ -112,11 +112,18 @@ def test_sweep_on_a_two_node_ray_cluster_uses_both_nodes(work):
     common = ["--block", "--num-cpus=1", "--num-gpus=0", "--disable-usage-stats"]
     start = lambda *a: subprocess.Popen([ray, "start", *a, *common], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True)
-    nodes = [start("--head", f"--port={port}", "--include-dashboard=false")]
+    nodes = []
+    def up(n: int, *a):
+        "Start a node until the cluster has n (a raylet that dies on a busy machine's slow agents is started again, 3 tries)."
+        for attempt in range(3):
+            nodes.append(start(*a))
+            try: return wait_for_nodes(ray, port, env, n, timeout=90)  # a busy machine takes longer than any fixed sleep: ask the cluster
+            except AssertionError:
+                if attempt == 2: raise
+                os.killpg(nodes[-1].pid, signal.SIGTERM); nodes.pop().wait(timeout=60)
     try:
-        wait_for_nodes(ray, port, env, 1)
-        nodes.append(start(f"--address=127.0.0.1:{port}"))
-        wait_for_nodes(ray, port, env, 2)   # a busy machine takes longer than any fixed sleep: ask the cluster
+        up(1, "--head", f"--port={port}", "--include-dashboard=false")
+        up(2, f"--address=127.0.0.1:{port}")
         f = write(work, "two.yaml", DEMO | {"grid": {"lr": [0.001, 0.003]}, "seeds": [0, 1]})
         p = cli("sweep", str(f), "--address", f"127.0.0.1:{port}", "--no-report", env=env, check=0)
         st = state(work / "runs" / "sweep-two")
@@ -125,6 +132,26 @@ def test_sweep_on_a_two_node_ray_cluster_uses_both_nodes(work):
     finally:
         for n in nodes: os.killpg(n.pid, signal.SIGTERM)
         for n in nodes: n.wait(timeout=60)
+
+
+def test_an_embedded_ray_that_fails_to_start_is_started_again_then_refused(monkeypatch):
+    "Ray's bare startup Exception (a raylet killed by slow agents): tried 3 times, then one sentence; a cluster address: once."
+    import ray
+    from rlnb.core.base import RlnbError
+    from rlnb.sweep import _ray
+    calls, fails = [], [2]
+    def init(**kw):
+        calls.append(kw["address"])
+        if fails[0]: fails[0] -= 1; raise Exception("The current node timed out during startup. This could happen because ...")
+    monkeypatch.setattr(ray, "init", init)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    assert _ray(None) == (ray, True) and calls == ["local"] * 3       # two failures, then up
+    calls.clear(); fails[0] = 3
+    with pytest.raises(RlnbError, match=r"could not start or reach Ray locally \(3 tries\) \(The current node timed out") as e: _ray(None)
+    assert calls == ["local"] * 3 and "\n" not in str(e.value)
+    calls.clear(); fails[0] = 1
+    with pytest.raises(RlnbError, match="at 10.0.0.1:6379"): _ray("10.0.0.1:6379")
+    assert calls == ["10.0.0.1:6379"]
 
 
 def test_bad_sweeps_are_one_sentence_and_change_nothing(work, monkeypatch):
