@@ -299,7 +299,7 @@ def _ray(address: str | None):
     kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", configure_logging=True)
     # An embedded start is tried up to 3 times: Ray 2.60's raylet exits when its agents take over 15 s to write their ports, which
     # a busy machine causes (ray-project/ray#65983); ray.init then raises a bare Exception('... timed out during startup').
-    for attempt in range(1 if address else 3):
+    for _ in range(1 if address else 3):
         try:
             if address: ray.init(address=address, **kw)
             else: ray.init(address="local", num_cpus=os.cpu_count(), **kw)  # a new embedded cluster, never one a `ray start` left running
